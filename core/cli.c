@@ -1,0 +1,352 @@
+/*
+ * The command line: "stackprof [-v] PROFILER [options] [-- command args]".
+ * Common options are parsed here, profiler options through the profiler's
+ * own table; bad input ends with one line on stderr and a non-zero exit
+ * before anything is opened or written.
+ */
+#include "cli.h"
+#include "log.h"
+#include "parse.h"
+#include "profiler.h"
+#include "session.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STACKPROF_VERSION "0.1.0"
+#define DEFAULT_MMAP_PAGES 128
+#define DEFAULT_TOP 20
+
+enum {
+	OPT_USER_ONLY = 1000,
+	OPT_KERNEL_ONLY,
+	OPT_ANNOTATE,
+	OPT_TOP,
+	OPT_KALLSYMS,
+};
+
+struct common_option {
+	const char *name;
+	int has_arg;
+	int key;
+	const char *arg;
+	const char *help;
+};
+
+static const struct common_option common_options[] = {
+	{ "pid", 1, 'p', "PID[,PID..]", "existing processes: all their threads, and new ones" },
+	{ "tid", 1, 't', "TID[,TID..]", "existing threads only" },
+	{ "cpu", 1, 'C', "LIST", "CPUs to watch, e.g. 0-1,3 (default: all online)" },
+	{ "duration", 1, 'd', "SECONDS", "stop after SECONDS (default: Ctrl-C or command exit)" },
+	{ "interval", 1, 'i', "SECONDS", "print a live top-N table every SECONDS" },
+	{ "output", 1, 'o', "FILE", "write folded stacks to FILE (replaced when complete)" },
+	{ "mmap-pages", 1, 'm', "PAGES", "ring buffer pages per CPU, a power of two (128)" },
+	{ "call-graph", 0, 'g', NULL, "record kernel and user call chains (frame pointers)" },
+	{ "user-only", 0, OPT_USER_ONLY, NULL, "keep only user-space frames" },
+	{ "kernel-only", 0, OPT_KERNEL_ONLY, NULL, "keep only kernel frames (kernel-mode samples)" },
+	{ "annotate", 0, OPT_ANNOTATE, NULL, "suffix kernel frames with _[k] in folded output" },
+	{ "top", 1, OPT_TOP, "N", "rows in the report and live tables (20, 0 = all)" },
+	{ "kallsyms", 1, OPT_KALLSYMS, "FILE", "kernel symbols (default /proc/kallsyms)" },
+	{ "verbose", 0, 'v', NULL, "more messages; repeat for debug output" },
+	{ "help", 0, 'h', NULL, "this help" },
+};
+#define NR_COMMON (sizeof(common_options) / sizeof(common_options[0]))
+
+static void print_option(FILE *f, int key, const char *name, const char *arg, const char *help)
+{
+	char left[64];
+
+	if (key > 0 && key < 256)
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", key, name, arg ? " " : "",
+			 arg ? arg : "");
+	else
+		snprintf(left, sizeof(left), "    --%s%s%s", name, arg ? " " : "", arg ? arg : "");
+	fprintf(f, "  %-30s %s\n", left, help);
+}
+
+static void usage_main(FILE *f)
+{
+	fprintf(f, "usage: stackprof [-v] PROFILER [options] [-- command [args...]]\n\n"
+		   "Stack profiles from perf_event ring buffers, without BPF.\n\nProfilers:\n");
+	for (size_t i = 0; profilers[i]; i++)
+		fprintf(f, "  %-10s %s\n", profilers[i]->name, profilers[i]->summary);
+	fprintf(f, "\nRun 'stackprof PROFILER --help' for its options and examples.\n"
+		   "Example: stackprof oncpu -F 997 -g -d 10 -o cpu.folded\n");
+}
+
+static void usage_profiler(FILE *f, const struct profiler *p)
+{
+	fprintf(f, "usage: stackprof %s [options] [-- command [args...]]\n\n%s\n\n", p->name,
+		p->summary);
+	if (p->options && p->options[0].name) {
+		fprintf(f, "%s options:\n", p->name);
+		for (const struct profiler_option *o = p->options; o->name; o++)
+			print_option(f, o->key, o->name, o->arg, o->help);
+		fputc('\n', f);
+	}
+	fprintf(f, "Common options:\n");
+	for (size_t i = 0; i < NR_COMMON; i++)
+		print_option(f, common_options[i].key, common_options[i].name,
+			     common_options[i].arg, common_options[i].help);
+	if (p->examples)
+		fprintf(f, "\nExamples:\n%s", p->examples);
+}
+
+/* The output file is checked up front so a long run does not end in an unwritable path. */
+static int check_output(const char *path)
+{
+	char *copy = strdup(path);
+	struct stat st;
+	const char *dir;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	dir = dirname(copy);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		pr_warn("cannot write '%s': it is a directory (give a file name)", path);
+		err = -EISDIR;
+	} else if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		pr_warn("cannot write '%s': directory '%s' does not exist", path, dir);
+		err = -ENOENT;
+	} else if (access(dir, W_OK)) {
+		pr_warn("cannot write '%s': no write permission in '%s'", path, dir);
+		err = -EACCES;
+	}
+	free(copy);
+	return err;
+}
+
+static int bad_value(const char *prof, const char *opt, const char *val, const char *expect)
+{
+	pr_warn("%s: bad value '%s' for %s: expected %s", prof, val, opt, expect);
+	return -EINVAL;
+}
+
+static int parse_common(const struct profiler *p, struct sp_opts *o, int key, const char *arg)
+{
+	uint64_t v;
+
+	switch (key) {
+	case 'p':
+		o->target.pid_list = arg;
+		return 0;
+	case 't':
+		o->target.tid_list = arg;
+		return 0;
+	case 'C':
+		o->target.cpu_list = arg;
+		return 0;
+	case 'd':
+		if (parse__seconds(arg, &o->duration))
+			return bad_value(p->name, "-d", arg, "a positive number of seconds");
+		return 0;
+	case 'i':
+		if (parse__seconds(arg, &o->interval))
+			return bad_value(p->name, "-i", arg, "a positive number of seconds");
+		return 0;
+	case 'o':
+		o->output = arg;
+		return 0;
+	case 'm':
+		if (parse__u64(arg, 1, 1 << 20, &v) || (v & (v - 1)))
+			return bad_value(p->name, "-m", arg, "a power of two such as 64 or 256");
+		o->mmap_pages = (unsigned int)v;
+		return 0;
+	case 'g':
+		o->callchain = true;
+		return 0;
+	case OPT_USER_ONLY:
+		o->user_only = true;
+		return 0;
+	case OPT_KERNEL_ONLY:
+		o->kernel_only = true;
+		return 0;
+	case OPT_ANNOTATE:
+		o->annotate = true;
+		return 0;
+	case OPT_TOP:
+		if (parse__u64(arg, 0, 1000000, &v))
+			return bad_value(p->name, "--top", arg, "a number of rows");
+		o->top = (unsigned int)v;
+		return 0;
+	case OPT_KALLSYMS:
+		o->kallsyms = arg;
+		return 0;
+	case 'v':
+		log_verbosity++;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Builds getopt_long's tables from the common options plus the profiler's. */
+static int build_getopt(const struct profiler *p, struct option **longs, char **shorts)
+{
+	size_t n = NR_COMMON, k = 0, s = 0;
+	struct option *lo;
+	char *so;
+
+	if (p->options)
+		for (const struct profiler_option *po = p->options; po->name; po++)
+			n++;
+	lo = calloc(n + 1, sizeof(*lo));
+	so = calloc(3 * n + 3, 1);
+	if (!lo || !so) {
+		free(lo);
+		free(so);
+		return -ENOMEM;
+	}
+	/* '+': stop at the first non-option (the command); ':': report missing arguments. */
+	so[s++] = '+';
+	so[s++] = ':';
+	for (size_t i = 0; i < NR_COMMON; i++) {
+		const struct common_option *c = &common_options[i];
+
+		lo[k++] = (struct option){ c->name, c->has_arg, NULL, c->key };
+		if (c->key < 256) {
+			so[s++] = (char)c->key;
+			if (c->has_arg)
+				so[s++] = ':';
+		}
+	}
+	if (p->options)
+		for (const struct profiler_option *po = p->options; po->name; po++) {
+			lo[k++] = (struct option){ po->name, po->arg ? 1 : 0, NULL, po->key };
+			if (po->key > 0 && po->key < 256) {
+				so[s++] = (char)po->key;
+				if (po->arg)
+					so[s++] = ':';
+			}
+		}
+	*longs = lo;
+	*shorts = so;
+	return 0;
+}
+
+static const char *option_name(char **argv, int idx, int optopt_val)
+{
+	static char buf[8];
+
+	if (idx > 0 && argv[idx - 1] && argv[idx - 1][0] == '-' && argv[idx - 1][1] == '-')
+		return argv[idx - 1];
+	snprintf(buf, sizeof(buf), "-%c", optopt_val ? optopt_val : '?');
+	return buf;
+}
+
+static int parse_profiler_args(const struct profiler *p, struct sp_opts *o, int argc,
+			       char **argv, bool *help)
+{
+	struct option *longs;
+	char *shorts;
+	int key, err = 0;
+
+	if (build_getopt(p, &longs, &shorts))
+		return -ENOMEM;
+	opterr = 0;
+	optind = 1;
+	while (!err && (key = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (key == '?') {
+			pr_warn("%s: unknown option '%s' (see 'stackprof %s --help')", p->name,
+				option_name(argv, optind, optopt), p->name);
+			err = -EINVAL;
+		} else if (key == ':') {
+			pr_warn("%s: option '%s' needs a value (see 'stackprof %s --help')", p->name,
+				option_name(argv, optind, optopt), p->name);
+			err = -EINVAL;
+		} else if (key == 'h') {
+			*help = true;
+		} else {
+			err = parse_common(p, o, key, optarg);
+			if (err == -ENOENT)
+				err = p->parse_option ? p->parse_option(key, optarg) : -EINVAL;
+		}
+	}
+	if (!err && optind < argc)
+		o->target.argv = &argv[optind];
+	free(longs);
+	free(shorts);
+	return err;
+}
+
+static int validate(const struct profiler *p, struct sp_opts *o)
+{
+	if (o->user_only && o->kernel_only) {
+		pr_warn("%s: --user-only and --kernel-only exclude each other: give one", p->name);
+		return -EINVAL;
+	}
+	if (o->output && check_output(o->output))
+		return -EINVAL;
+	return target__resolve(&o->target);
+}
+
+int cli__main(int argc, char **argv)
+{
+	const struct profiler *p;
+	struct sp_opts opts = {
+		.mmap_pages = DEFAULT_MMAP_PAGES,
+		.top = DEFAULT_TOP,
+	};
+	struct session *s;
+	bool help = false;
+	int i = 1, err;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage_main(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("stackprof %s\n", STACKPROF_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			log_verbosity++;
+		} else {
+			pr_warn("unknown option '%s' (see 'stackprof --help')", argv[i]);
+			return 2;
+		}
+	}
+	if (i == argc) {
+		pr_warn("no profiler given (see 'stackprof --help')");
+		return 2;
+	}
+	p = profiler__find(argv[i]);
+	if (!p) {
+		char names[256] = "";
+
+		for (size_t k = 0; profilers[k]; k++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 k ? ", " : "", profilers[k]->name);
+		pr_warn("unknown profiler '%s' (available: %s)", argv[i], names);
+		return 2;
+	}
+	err = parse_profiler_args(p, &opts, argc - i, argv + i, &help);
+	if (help) {
+		usage_profiler(stdout, p);
+		return 0;
+	}
+	if (err || validate(p, &opts)) {
+		target__free(&opts.target);
+		return 2;
+	}
+
+	s = session__new(p, &opts);
+	if (!s) {
+		pr_warn("%s: cannot start a session: %s", p->name, strerror(errno));
+		target__free(&opts.target);
+		return 1;
+	}
+	err = session__run(s);
+	if (!err)
+		err = p->report(s);
+	if (p->teardown)
+		p->teardown(s);
+	session__delete(s);
+	target__free(&opts.target);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,8 @@
+/* The command line: global options, profiler selection, common options, and the run. */
+#ifndef STACKPROF_CLI_H
+#define STACKPROF_CLI_H
+
+/* Parses @argv, runs the chosen profiler and returns the process exit status. */
+int cli__main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * Emitters: walk the stack table once, name frames through syms (lazily,
+ * cached there), and write a report. Every profiler uses these.
+ */
+#ifndef STACKPROF_EMIT_H
+#define STACKPROF_EMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct stack_table;
+struct syms;
+
+struct emit_opts {
+	unsigned int val_idx; /* which counter to report */
+	bool annotate; /* folded: kernel frames get a "_[k]" suffix */
+	unsigned int top; /* table: rows to print, 0 = all */
+	unsigned int width; /* table: cut stacks to this many columns, 0 = no limit */
+	const char *unit; /* table: column title for the counter, e.g. "SAMPLES", "TIME(us)" */
+	/*
+	 * Table: optional second column, e.g. a count of events next to a time.
+	 * Ignored when @extra_unit is NULL.
+	 */
+	unsigned int extra_idx;
+	const char *extra_unit;
+	/* Folded and table: divide the counter by this before printing (0 or 1 = as is). */
+	uint64_t divisor;
+};
+
+/*
+ * Writes the folded format, one line per unique stack with a non-zero
+ * counter: "comm;root;...;leaf count", user frames then kernel frames, root
+ * first. Lines are sorted by count, largest first. Returns 0 or -errno.
+ */
+int emit__folded(FILE *f, const struct stack_table *t, struct syms *syms,
+		 const struct emit_opts *o);
+
+/*
+ * Writes the folded format to @path atomically: a temporary file next to it
+ * is renamed over @path only once complete. Returns 0 or -errno (and logs).
+ */
+int emit__folded_path(const char *path, const struct stack_table *t, struct syms *syms,
+		      const struct emit_opts *o);
+
+/*
+ * Writes a top-N table: counter, percent of the total, comm, and the stack
+ * leaf first ("leaf <- caller <- ..."). Returns 0 or -errno.
+ */
+int emit__table(FILE *f, const struct stack_table *t, struct syms *syms,
+		const struct emit_opts *o);
+
+/*
+ * Name of frame @i (0 = leaf) of a chain, kernel or user side, as the
+ * emitters print it (with "_[k]" for kernel frames when @annotate).
+ * Writes into @buf of @len bytes and returns @buf.
+ */
+const char *emit__frame_name(struct syms *syms, bool kernel, uint64_t addr, bool is_leaf,
+			     bool annotate, char *buf, size_t len);
+
+#endif

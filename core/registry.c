@@ -1,0 +1,20 @@
+/* The registry: every profiler stackprof has, in the order --help lists them. */
+#include "profiler.h"
+
+#include <stddef.h>
+#include <string.h>
+
+extern const struct profiler oncpu_profiler;
+
+const struct profiler *const profilers[] = {
+	&oncpu_profiler,
+	NULL,
+};
+
+const struct profiler *profiler__find(const char *name)
+{
+	for (size_t i = 0; profilers[i]; i++)
+		if (!strcmp(profilers[i]->name, name))
+			return profilers[i];
+	return NULL;
+}

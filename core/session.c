@@ -1,0 +1,762 @@
+/*
+ * The session: events opened through libperf for the chosen targets, their
+ * ring buffers drained by one poll loop that also serves signals, the -i
+ * interval and the -d deadline, records decoded and ordered by time, the
+ * side-band model kept up to date, and samples handed to the profiler.
+ */
+#include "session.h"
+#include "log.h"
+#include "order.h"
+#include "profiler.h"
+#include "record.h"
+#include "stack_table.h"
+#include "filters/kfilter.h"
+#include "symbols/syms.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <perf/cpumap.h>
+#include <perf/event.h>
+#include <perf/evlist.h>
+#include <perf/evsel.h>
+#include <perf/mmap.h>
+#include <perf/threadmap.h>
+/*
+ * libperf keeps the poll fd array, the per-(cpu, thread) fds and the sample
+ * ids in its internal structs; the session needs all three (to poll its own
+ * signalfd with the rings, set tracepoint filters, and map ids to events).
+ */
+#include <internal/evlist.h>
+#include <internal/evsel.h>
+#include <internal/xyarray.h>
+
+#define SESSION_MAX_EVENTS 16
+/* Upper bound between two drains, so the ordering queue stays short when rings fill slowly. */
+#define SESSION_MAX_POLL_MS 100
+
+struct sp_event {
+	struct perf_event_attr attr;
+	char name[64];
+	char *filter;
+	struct perf_evsel *evsel;
+	struct sp_record_format fmt;
+};
+
+struct id_entry {
+	uint64_t id;
+	int evidx;
+};
+
+/* A record copied out of its ring, decoded in place. */
+struct queued {
+	struct sp_record rec;
+	uint64_t data[]; /* the raw record, 8-byte aligned */
+};
+
+struct session {
+	const struct profiler *prof;
+	struct sp_opts *opts;
+	struct sp_event events[SESSION_MAX_EVENTS];
+	int nr_events;
+	int tracking_idx;
+
+	struct perf_evlist *evlist;
+	struct perf_cpu_map *cpus;
+	struct perf_thread_map *threads;
+	struct id_entry *ids;
+	size_t nr_ids;
+
+	struct order_queue *queue;
+	struct syms *syms;
+	int sigfd;
+	sigset_t old_mask;
+
+	uint64_t start_time, end_time;
+	bool stop;
+
+	uint64_t nr_records, nr_samples, nr_bad;
+	uint64_t lost, lost_samples, throttled;
+};
+
+uint64_t session__now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void deliver(void *ctx, uint64_t time, void *item);
+
+struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->prof = prof;
+	s->opts = opts;
+	s->sigfd = -1;
+	s->tracking_idx = -1;
+	s->syms = syms__new(opts->kallsyms);
+	s->queue = order_queue__new(deliver, s);
+	if (!s->syms || !s->queue) {
+		session__delete(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return s;
+}
+
+void session__delete(struct session *s)
+{
+	if (!s)
+		return;
+	/* Records still queued are freed through deliver(); drop them unseen. */
+	s->prof = NULL;
+	order_queue__delete(s->queue);
+	if (s->evlist) {
+		perf_evlist__munmap(s->evlist);
+		perf_evlist__close(s->evlist);
+		perf_evlist__delete(s->evlist); /* deletes the evsels too */
+	} else {
+		for (int i = 0; i < s->nr_events; i++)
+			if (s->events[i].evsel)
+				perf_evsel__delete(s->events[i].evsel);
+	}
+	perf_cpu_map__put(s->cpus);
+	perf_thread_map__put(s->threads);
+	for (int i = 0; i < s->nr_events; i++)
+		free(s->events[i].filter);
+	free(s->ids);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	syms__delete(s->syms);
+	free(s);
+}
+
+int session__add_event(struct session *s, const struct perf_event_attr *attr, const char *name)
+{
+	struct sp_event *ev;
+	struct perf_event_attr *a;
+
+	if (s->nr_events == SESSION_MAX_EVENTS)
+		return -E2BIG;
+	ev = &s->events[s->nr_events];
+	memset(ev, 0, sizeof(*ev));
+	ev->attr = *attr;
+	snprintf(ev->name, sizeof(ev->name), "%s", name);
+	a = &ev->attr;
+	a->size = sizeof(*a);
+	/*
+	 * The identifier finds a record's event before it is parsed; the clock
+	 * is CLOCK_MONOTONIC so records from every CPU (and the poll loop's
+	 * own clock reads, see order.c) compare.
+	 */
+	a->sample_type |= PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+			  PERF_SAMPLE_CPU;
+	a->sample_id_all = 1;
+	a->read_format |= PERF_FORMAT_ID;
+	a->use_clockid = 1;
+	a->clockid = CLOCK_MONOTONIC;
+	a->disabled = 1;
+	kfilter__apply_sides(a, s->opts->user_only, s->opts->kernel_only,
+			     a->type != PERF_TYPE_TRACEPOINT);
+	ev->fmt.sample_type = a->sample_type;
+	ev->fmt.sample_regs_user = a->sample_regs_user;
+	ev->fmt.sample_id_all = 1;
+	return s->nr_events++;
+}
+
+int session__set_filter(struct session *s, int evidx, const char *filter)
+{
+	char *copy;
+
+	if (evidx < 0 || evidx >= s->nr_events)
+		return -EINVAL;
+	copy = strdup(filter);
+	if (!copy)
+		return -ENOMEM;
+	free(s->events[evidx].filter);
+	s->events[evidx].filter = copy;
+	return 0;
+}
+
+const struct sp_opts *session__opts(const struct session *s)
+{
+	return s->opts;
+}
+
+struct syms *session__syms(struct session *s)
+{
+	return s->syms;
+}
+
+uint64_t session__start_time(const struct session *s)
+{
+	return s->start_time;
+}
+
+uint64_t session__end_time(const struct session *s)
+{
+	return s->end_time;
+}
+
+uint64_t session__lost(const struct session *s)
+{
+	return s->lost + s->lost_samples;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	const struct id_entry *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static const struct sp_record_format *format_of(void *ctx, uint64_t id, int *evidx)
+{
+	struct session *s = ctx;
+	struct id_entry key = { .id = id }, *e;
+
+	e = bsearch(&key, s->ids, s->nr_ids, sizeof(*e), id_cmp);
+	if (!e)
+		return NULL;
+	*evidx = e->evidx;
+	return &s->events[e->evidx].fmt;
+}
+
+/* Sample ids are only known once libperf has mapped the rings and read them. */
+static int build_id_index(struct session *s)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < s->nr_events; i++)
+		n += s->events[i].evsel->ids;
+	s->ids = calloc(n ? n : 1, sizeof(*s->ids));
+	if (!s->ids)
+		return -ENOMEM;
+	for (int i = 0; i < s->nr_events; i++) {
+		struct perf_evsel *evsel = s->events[i].evsel;
+
+		for (uint32_t j = 0; j < evsel->ids; j++) {
+			s->ids[s->nr_ids].id = evsel->id[j];
+			s->ids[s->nr_ids].evidx = i;
+			s->nr_ids++;
+		}
+	}
+	qsort(s->ids, s->nr_ids, sizeof(*s->ids), id_cmp);
+	return 0;
+}
+
+static int read_paranoid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+	int v = 2;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 2;
+		fclose(f);
+	}
+	return v;
+}
+
+/* One line naming the event, the errno text and the usual cause. */
+static void explain_open_error(struct session *s, const struct sp_event *ev, int err)
+{
+	const char *who = s->prof->name;
+
+	switch (-err) {
+	case EACCES:
+	case EPERM:
+		pr_warn("%s: cannot open %s: %s (run as root or lower kernel.perf_event_paranoid, now %d)",
+			who, ev->name, strerror(-err), read_paranoid());
+		break;
+	case ENOENT:
+	case EOPNOTSUPP:
+	case ENODEV:
+		pr_warn("%s: cannot open %s: %s (this kernel or CPU does not provide it)", who,
+			ev->name, strerror(-err));
+		break;
+	case ESRCH:
+		pr_warn("%s: cannot open %s: the target exited before profiling started", who,
+			ev->name);
+		break;
+	case EMFILE:
+	case ENFILE:
+		pr_warn("%s: cannot open %s: %s (raise the open-file limit: ulimit -n)", who,
+			ev->name, strerror(-err));
+		break;
+	case EINVAL:
+		pr_warn("%s: cannot open %s: %s (the kernel refused its settings; a frequency above "
+			"kernel.perf_event_max_sample_rate is a common cause)",
+			who, ev->name, strerror(-err));
+		break;
+	default:
+		pr_warn("%s: cannot open %s: %s", who, ev->name, strerror(-err));
+	}
+}
+
+static int apply_filter(struct session *s, struct sp_event *ev)
+{
+	struct perf_evsel *evsel = ev->evsel;
+
+	for (size_t x = 0; x < evsel->fd->max_x; x++)
+		for (size_t y = 0; y < evsel->fd->max_y; y++) {
+			int fd = *(int *)xyarray__entry(evsel->fd, (int)x, (int)y);
+
+			if (fd >= 0 && ioctl(fd, PERF_EVENT_IOC_SET_FILTER, ev->filter)) {
+				int err = -errno;
+
+				pr_warn("%s: the kernel refused the filter '%s' on %s: %s",
+					s->prof->name, ev->filter, ev->name, strerror(-err));
+				return err;
+			}
+		}
+	return 0;
+}
+
+/* The side-band event: MMAP2/COMM/FORK/EXIT records that keep the process model. */
+static int add_tracking_event(struct session *s)
+{
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_DUMMY,
+		.mmap = 1,
+		.mmap2 = 1,
+		.comm = 1,
+		.comm_exec = 1,
+		.task = 1,
+	};
+	bool user_only = s->opts->user_only, kernel_only = s->opts->kernel_only;
+	int idx;
+
+	/* Side-band records are never filtered by side. */
+	s->opts->user_only = s->opts->kernel_only = false;
+	idx = session__add_event(s, &a, "side-band tracking");
+	s->opts->user_only = user_only;
+	s->opts->kernel_only = kernel_only;
+	return idx;
+}
+
+static int build_maps(struct session *s)
+{
+	const struct target *t = &s->opts->target;
+	char list[8192];
+	size_t off = 0;
+
+	for (size_t i = 0; i < t->nr_cpus && off < sizeof(list) - 16; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d", i ? "," : "",
+					t->cpus[i]);
+	s->cpus = perf_cpu_map__new(list);
+	if (t->child > 0) {
+		s->threads = perf_thread_map__new_array(1, (pid_t *)&t->child);
+	} else if (t->system_wide) {
+		s->threads = perf_thread_map__new_dummy();
+	} else {
+		s->threads = perf_thread_map__new_array((int)t->nr_tids, t->tids);
+	}
+	return s->cpus && s->threads ? 0 : -ENOMEM;
+}
+
+static int open_events(struct session *s)
+{
+	const struct target *t = &s->opts->target;
+	int err;
+
+	s->evlist = perf_evlist__new();
+	if (!s->evlist)
+		return -ENOMEM;
+	for (int i = 0; i < s->nr_events; i++) {
+		struct sp_event *ev = &s->events[i];
+
+		/*
+		 * -p and a launched command follow threads and children created
+		 * later; -t watches just the named threads. A launched command is
+		 * enabled by its exec, so the fork-and-wait prelude is not counted.
+		 */
+		ev->attr.inherit = !t->system_wide && !t->tid_list;
+		ev->attr.enable_on_exec = t->child > 0;
+		ev->attr.watermark = 1;
+		ev->attr.wakeup_watermark = s->opts->mmap_pages * (uint32_t)getpagesize() / 4;
+		ev->evsel = perf_evsel__new(&ev->attr);
+		if (!ev->evsel)
+			return -ENOMEM;
+		perf_evlist__add(s->evlist, ev->evsel);
+	}
+	perf_evlist__set_maps(s->evlist, s->cpus, s->threads);
+	for (int i = 0; i < s->nr_events; i++) {
+		struct sp_event *ev = &s->events[i];
+
+		err = perf_evsel__open(ev->evsel, perf_evsel__cpus(ev->evsel),
+				       perf_evsel__threads(ev->evsel));
+		if (err) {
+			explain_open_error(s, ev, err);
+			return err;
+		}
+		if (ev->filter) {
+			err = apply_filter(s, ev);
+			if (err)
+				return err;
+		}
+		pr_debug("opened %s on %d CPU(s) x %d thread(s)", ev->name,
+			 perf_cpu_map__nr(s->cpus), perf_thread_map__nr(s->threads));
+	}
+	if (perf_evlist__mmap(s->evlist, (int)s->opts->mmap_pages)) {
+		err = errno ? -errno : -ENOMEM;
+		pr_warn("%s: cannot map %u-page ring buffers: %s (lower -m, or raise "
+			"kernel.perf_event_mlock_kb)",
+			s->prof->name, s->opts->mmap_pages, strerror(-err));
+		return err;
+	}
+	return build_id_index(s);
+}
+
+static int setup_signals(struct session *s)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, &s->old_mask))
+		return -errno;
+	s->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s->sigfd < 0)
+		return -errno;
+	if (perf_evlist__add_pollfd(s->evlist, s->sigfd, NULL, POLLIN,
+				    fdarray_flag__nonfilterable) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void handle_signals(struct session *s)
+{
+	struct signalfd_siginfo si;
+	pid_t child = s->opts->target.child;
+
+	while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			if (child > 0 && waitpid(child, NULL, WNOHANG) == child) {
+				s->opts->target.child = 0;
+				pr_debug("the command exited");
+				s->stop = true;
+			}
+		} else {
+			pr_debug("signal %u: ending the run", si.ssi_signo);
+			s->stop = true;
+		}
+	}
+}
+
+/* Reads every ring to the end; see order.c for why a pass ends with ordered delivery. */
+static void drain(struct session *s)
+{
+	struct perf_mmap *map;
+
+	order_queue__pass(s->queue, session__now());
+	perf_evlist__for_each_mmap(s->evlist, map, false)
+	{
+		union perf_event *ev;
+
+		if (perf_mmap__read_init(map) < 0)
+			continue;
+		while ((ev = perf_mmap__read_event(map)) != NULL) {
+			size_t size = ev->header.size;
+			struct queued *q = malloc(sizeof(*q) + ((size + 7) & ~(size_t)7));
+
+			if (!q) {
+				s->nr_bad++;
+				perf_mmap__consume(map);
+				continue;
+			}
+			/* The ring slot is reused once consumed: keep a copy. */
+			memcpy(q->data, ev, size);
+			perf_mmap__consume(map);
+			s->nr_records++;
+			if (record__decode(q->data, &q->rec, format_of, s)) {
+				s->nr_bad++;
+				free(q);
+				continue;
+			}
+			if (order_queue__push(s->queue, q->rec.time, q)) {
+				s->nr_bad++;
+				free(q);
+			}
+		}
+		perf_mmap__read_done(map);
+	}
+}
+
+/* Keeps the process model current; runs before the profiler sees the record. */
+static void apply_sideband(struct session *s, const struct sp_record *r)
+{
+	switch (r->type) {
+	case PERF_RECORD_MMAP2:
+		if (!(r->prot & PROT_EXEC))
+			break;
+		/* A process first seen through a mapping gets its full map first. */
+		if (!syms__knows(s->syms, r->pid))
+			syms__proc_load(s->syms, r->pid);
+		syms__mmap(s->syms, r->pid, r->addr, r->len, r->pgoff, r->filename);
+		break;
+	case PERF_RECORD_COMM:
+		if (r->misc & PERF_RECORD_MISC_COMM_EXEC)
+			syms__exec(s->syms, r->pid);
+		syms__set_comm(s->syms, r->tid, r->comm);
+		break;
+	case PERF_RECORD_FORK: {
+		char comm[STACK_COMM_LEN];
+
+		if (r->pid != r->ppid)
+			syms__fork(s->syms, r->ppid, r->pid);
+		snprintf(comm, sizeof(comm), "%s", syms__comm(s->syms, r->ppid, r->ptid));
+		syms__set_comm(s->syms, r->tid, comm);
+		break;
+	}
+	case PERF_RECORD_EXIT:
+		if (r->pid == r->tid)
+			syms__exit(s->syms, r->pid);
+		break;
+	case PERF_RECORD_LOST:
+		s->lost += r->lost;
+		break;
+	case PERF_RECORD_LOST_SAMPLES:
+		s->lost_samples += r->lost;
+		break;
+	case PERF_RECORD_THROTTLE:
+		s->throttled++;
+		break;
+	default:
+		break;
+	}
+}
+
+static void deliver(void *ctx, uint64_t time, void *item)
+{
+	struct session *s = ctx;
+	struct queued *q = item;
+	const struct sp_record *r = &q->rec;
+
+	(void)time;
+	if (!s->prof) /* tearing down */
+		goto out;
+	if (r->type == PERF_RECORD_SAMPLE) {
+		if (r->evidx != s->tracking_idx) {
+			s->nr_samples++;
+			s->prof->sample(s, r);
+		}
+	} else {
+		apply_sideband(s, r);
+		if (s->prof->sideband)
+			s->prof->sideband(s, r);
+	}
+out:
+	free(q);
+}
+
+static uint64_t seconds_ns(double sec)
+{
+	return (uint64_t)(sec * 1e9 + 0.5);
+}
+
+/* Ends a launched command that is still running (only ever the one this run started). */
+static void end_child(struct session *s)
+{
+	struct target *t = &s->opts->target;
+
+	if (t->child <= 0)
+		return;
+	if (waitpid(t->child, NULL, WNOHANG) == 0) {
+		kill(t->child, SIGTERM);
+		waitpid(t->child, NULL, 0);
+	}
+	t->child = 0;
+}
+
+static int run_loop(struct session *s)
+{
+	const struct sp_opts *o = s->opts;
+	uint64_t deadline = o->duration > 0 ? s->start_time + seconds_ns(o->duration) : 0;
+	uint64_t interval = o->interval > 0 ? seconds_ns(o->interval) : 0;
+	uint64_t next_tick = interval ? s->start_time + interval : 0;
+	bool per_task = !o->target.system_wide;
+
+	while (!s->stop) {
+		uint64_t now = session__now(), wake = now + SESSION_MAX_POLL_MS * 1000000ULL;
+		int n, timeout;
+
+		if (deadline && deadline < wake)
+			wake = deadline;
+		if (next_tick && next_tick < wake)
+			wake = next_tick;
+		timeout = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
+		n = perf_evlist__poll(s->evlist, timeout);
+		if (n < 0 && errno != EINTR) {
+			int err = -errno;
+
+			pr_warn("%s: poll failed: %s", s->prof->name, strerror(-err));
+			return err;
+		}
+		handle_signals(s);
+		drain(s);
+		now = session__now();
+		if (next_tick && now >= next_tick) {
+			if (s->prof->tick)
+				s->prof->tick(s);
+			while (next_tick <= now)
+				next_tick += interval;
+		}
+		if (deadline && now >= deadline)
+			s->stop = true;
+		/*
+		 * Per-task events hang up when their task exits; the filter
+		 * counts the ring fds still open (not the signalfd), and none
+		 * left means every target is gone.
+		 */
+		if (per_task && n > 0 && perf_evlist__filter_pollfd(s->evlist, POLLERR | POLLHUP) == 0)
+			if (o->target.child <= 0) {
+				pr_debug("every target exited");
+				s->stop = true;
+			}
+	}
+	return 0;
+}
+
+int session__run(struct session *s)
+{
+	struct target *t = &s->opts->target;
+	int err;
+
+	if (!s->prof->setup || !s->prof->sample || !s->prof->report) {
+		pr_warn("%s: profiler lacks setup, sample or report", s->prof->name);
+		return -EINVAL;
+	}
+	err = s->prof->setup(s);
+	if (err)
+		return err;
+	s->tracking_idx = add_tracking_event(s);
+	if (s->tracking_idx < 0)
+		return s->tracking_idx;
+	if (t->argv) {
+		err = target__fork(t);
+		if (err) {
+			pr_warn("cannot start '%s': %s", t->argv[0], strerror(-err));
+			return err;
+		}
+	}
+	err = build_maps(s);
+	if (!err)
+		err = open_events(s);
+	if (!err)
+		err = setup_signals(s);
+	if (err) {
+		target__abort(t);
+		return err;
+	}
+	for (size_t i = 0; i < t->nr_pids; i++)
+		syms__proc_load(s->syms, (uint32_t)t->pids[i]);
+
+	s->start_time = session__now();
+	if (t->child > 0) {
+		err = target__start(t);
+		if (err)
+			goto out_restore;
+	} else {
+		perf_evlist__enable(s->evlist);
+	}
+	pr_info("%s: profiling %s", s->prof->name,
+		t->system_wide ? "all tasks" : t->argv ? t->argv[0] : "the given tasks");
+
+	err = run_loop(s);
+	s->end_time = session__now();
+	perf_evlist__disable(s->evlist);
+	end_child(s);
+	/* Everything written before the disable is in the rings: take it all, in order. */
+	drain(s);
+	order_queue__flush_all(s->queue);
+	pr_info("%" PRIu64 " records, %" PRIu64 " samples, %" PRIu64 " undecodable",
+		s->nr_records, s->nr_samples, s->nr_bad);
+out_restore:
+	sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+	return err;
+}
+
+void session__split_chain(struct session *s, const struct sp_record *rec, uint64_t *kernel,
+			  uint32_t *nr_kernel, uint64_t *user, uint32_t *nr_user)
+{
+	const struct sp_opts *o = s->opts;
+	uint32_t nk = 0, nu = 0;
+
+	if (rec->ips && rec->nr_ips) {
+		uint64_t ctx = 0;
+
+		for (uint32_t i = 0; i < rec->nr_ips; i++) {
+			uint64_t ip = rec->ips[i];
+
+			if (ip >= (uint64_t)PERF_CONTEXT_MAX) {
+				ctx = ip;
+				continue;
+			}
+			if (ctx == (uint64_t)PERF_CONTEXT_KERNEL) {
+				if (nk < STACK_TABLE_MAX_DEPTH)
+					kernel[nk++] = ip;
+			} else if (ctx == (uint64_t)PERF_CONTEXT_USER) {
+				/* A zero return address ends a frame-pointer walk. */
+				if (ip && nu < STACK_TABLE_MAX_DEPTH)
+					user[nu++] = syms__encode_user(s->syms, rec->pid, ip);
+			}
+		}
+	} else {
+		uint16_t mode = rec->misc & PERF_RECORD_MISC_CPUMODE_MASK;
+
+		if (mode == PERF_RECORD_MISC_KERNEL)
+			kernel[nk++] = rec->ip;
+		else if (mode == PERF_RECORD_MISC_USER)
+			user[nu++] = syms__encode_user(s->syms, rec->pid, rec->ip);
+	}
+	if (o->user_only)
+		nk = 0;
+	if (o->kernel_only)
+		nu = 0;
+	*nr_kernel = nk;
+	*nr_user = nu;
+}
+
+int session__account(struct session *s, struct stack_table *t, const struct sp_record *rec,
+		     const uint64_t *vals)
+{
+	uint64_t kernel[STACK_TABLE_MAX_DEPTH], user[STACK_TABLE_MAX_DEPTH];
+	uint32_t nk, nu;
+
+	session__split_chain(s, rec, kernel, &nk, user, &nu);
+	return stack_table__add(t, rec->pid, syms__comm(s->syms, rec->pid, rec->tid), kernel, nk,
+				user, nu, vals);
+}
+
+void session__print_losses(const struct session *s, FILE *f, bool always)
+{
+	uint64_t late = order_queue__late(s->queue);
+
+	if (!always && !s->lost && !s->lost_samples && !s->throttled && !late && !s->nr_bad)
+		return;
+	fprintf(f,
+		"# lost %" PRIu64 " records, %" PRIu64 " samples; throttled %" PRIu64
+		" times; %" PRIu64 " out of order; %" PRIu64 " undecodable\n",
+		s->lost, s->lost_samples, s->throttled, late, s->nr_bad);
+}

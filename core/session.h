@@ -1,0 +1,92 @@
+/*
+ * The session: opens the events a profiler declares for the chosen targets,
+ * maps their ring buffers with libperf, and runs the one poll loop that
+ * drains them, orders records by time, and serves signals and timers.
+ */
+#ifndef STACKPROF_SESSION_H
+#define STACKPROF_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/perf_event.h>
+
+#include "target.h"
+
+struct session;
+struct syms;
+struct profiler;
+struct sp_record;
+struct stack_table;
+
+/* Options every profiler shares, parsed by the core. */
+struct sp_opts {
+	struct target target;
+	bool callchain; /* -g */
+	bool user_only; /* --user-only */
+	bool kernel_only; /* --kernel-only */
+	bool annotate; /* --annotate */
+	double duration; /* -d seconds, 0 = until Ctrl-C or the command exits */
+	double interval; /* -i seconds, 0 = no live table */
+	const char *output; /* -o folded file, NULL = none */
+	unsigned int mmap_pages; /* -m, per ring, power of two */
+	unsigned int top; /* --top rows in tables */
+	const char *kallsyms; /* --kallsyms file, NULL = /proc/kallsyms */
+};
+
+/* Creates a session for @prof with @opts (both must outlive it). NULL + errno on failure. */
+struct session *session__new(const struct profiler *prof, struct sp_opts *opts);
+void session__delete(struct session *s);
+
+/*
+ * Declares an event. The core adds what it needs to @attr (sample id, time,
+ * tid, cpu, clock, disabled/enable_on_exec, inherit, callchain side) and
+ * opens it on every target when the session opens. @name is used in
+ * messages. Returns the event's index (>= 0), which records carry in
+ * evidx, or -errno.
+ */
+int session__add_event(struct session *s, const struct perf_event_attr *attr, const char *name);
+
+/*
+ * Sets a tracepoint filter on event @evidx, applied when the event is opened
+ * (PERF_EVENT_IOC_SET_FILTER). Returns 0 or -errno.
+ */
+int session__set_filter(struct session *s, int evidx, const char *filter);
+
+/*
+ * Opens and maps the events, forks the command if any, enables, and runs
+ * until the duration ends, a signal arrives or the command exits. Every
+ * record is then drained and delivered before it returns. Returns 0 or
+ * -errno after printing one error line.
+ */
+int session__run(struct session *s);
+
+const struct sp_opts *session__opts(const struct session *s);
+struct syms *session__syms(struct session *s);
+/* CLOCK_MONOTONIC time in ns (the clock records are stamped with). */
+uint64_t session__now(void);
+/* When events were enabled, and when the run ended (0 while running). */
+uint64_t session__start_time(const struct session *s);
+uint64_t session__end_time(const struct session *s);
+
+/*
+ * Splits a sample's callchain into kernel and user frames, leaf first, with
+ * user frames encoded as locations. Without a callchain only the sampled ip
+ * is kept. --user-only/--kernel-only drop the other side. @kernel and @user
+ * must hold STACK_TABLE_MAX_DEPTH entries.
+ */
+void session__split_chain(struct session *s, const struct sp_record *rec, uint64_t *kernel,
+			  uint32_t *nr_kernel, uint64_t *user, uint32_t *nr_user);
+
+/* Adds a sample's stack to @t with @vals, naming the thread through the model. */
+int session__account(struct session *s, struct stack_table *t, const struct sp_record *rec,
+		     const uint64_t *vals);
+
+/*
+ * Writes the loss summary (lost records, lost samples, throttles) to @f.
+ * Prints nothing when everything is zero unless @always.
+ */
+void session__print_losses(const struct session *s, FILE *f, bool always);
+uint64_t session__lost(const struct session *s);
+
+#endif

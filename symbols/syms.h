@@ -1,0 +1,87 @@
+/*
+ * Symbolization facade: the kernel symbol table, a model of every process's
+ * address space kept from /proc and side-band records, and name lookup with a
+ * per-(file, address) cache.
+ *
+ * User frames are stored as "locations" rather than raw addresses so that a
+ * stack can be named after its process has exited or exec'd:
+ *
+ *   bits 48..62  dso id (1-based) of the mapped file, 0 = not file-backed
+ *   bits  0..47  offset in that file, or the raw address when dso id is 0
+ *
+ * (user-space addresses on x86_64 are below 2^47, so both fit.)
+ */
+#ifndef STACKPROF_SYMS_H
+#define STACKPROF_SYMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct syms;
+
+#define SYMS_LOC_DSO_SHIFT 48
+#define SYMS_LOC_OFF_MASK ((1ULL << SYMS_LOC_DSO_SHIFT) - 1)
+#define SYMS_LOC_DSO(loc) ((uint32_t)(((loc) >> SYMS_LOC_DSO_SHIFT) & 0x7fff))
+#define SYMS_LOC_OFF(loc) ((loc) & SYMS_LOC_OFF_MASK)
+
+/*
+ * Creates the symbolizer. @kallsyms is the kernel symbol file to use, NULL
+ * for /proc/kallsyms; it is read lazily on the first kernel lookup. Returns
+ * NULL and sets errno on failure.
+ */
+struct syms *syms__new(const char *kallsyms);
+void syms__delete(struct syms *s);
+
+/*
+ * Reads /proc/PID/maps and the thread names under /proc/PID/task for a
+ * process the model does not know yet. Returns 0 (also when already known),
+ * or -errno (-ENOENT: no such process).
+ */
+int syms__proc_load(struct syms *s, uint32_t pid);
+
+/* Whether the model has an address space for @pid. */
+bool syms__knows(struct syms *s, uint32_t pid);
+
+/*
+ * A new file-backed (or named, e.g. "[vdso]") mapping in @pid, from an MMAP2
+ * record or a maps line. Only executable mappings matter; the caller filters.
+ * Overlapping older mappings are replaced.
+ */
+void syms__mmap(struct syms *s, uint32_t pid, uint64_t start, uint64_t len, uint64_t pgoff,
+		const char *filename);
+/* @pid exec'd: its old mappings are dropped. */
+void syms__exec(struct syms *s, uint32_t pid);
+/* @pid was forked from @ppid (a new process, not a thread): copy the mappings. */
+void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid);
+/* @pid exited. Its mappings stay, so its stacks can still be named. */
+void syms__exit(struct syms *s, uint32_t pid);
+
+/* Thread names. */
+void syms__set_comm(struct syms *s, uint32_t tid, const char *comm);
+/*
+ * Name of thread @tid of @pid: the last one set, else read from /proc, else
+ * "[unknown]". Never NULL; valid until the next call that changes it.
+ */
+const char *syms__comm(struct syms *s, uint32_t pid, uint32_t tid);
+
+/* Encodes user address @ip of @pid as a location (see above). */
+uint64_t syms__encode_user(struct syms *s, uint32_t pid, uint64_t ip);
+
+/*
+ * Name of a user location: "function", "[dso+0xoff]" when the file has no
+ * symbol for it, "[unknown]" when it is not file-backed. @is_leaf is false for
+ * return addresses, which are looked up one byte back so a call at the end of
+ * a function is charged to that function. The string is owned by @s.
+ */
+const char *syms__user_name(struct syms *s, uint64_t loc, bool is_leaf);
+
+/* Name of a kernel address: "function" or "[unknown]". Owned by @s. */
+const char *syms__kernel_name(struct syms *s, uint64_t ip, bool is_leaf);
+
+/* Path of dso @id (from a location), NULL if none. */
+const char *syms__dso_path(struct syms *s, uint32_t id);
+
+/* Memory held by the model and caches, for -v. */
+uint64_t syms__bytes(const struct syms *s);
+
+#endif
