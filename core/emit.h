@@ -14,7 +14,7 @@ struct syms;
 
 struct emit_opts {
 	unsigned int val_idx; /* which counter to report */
-	bool annotate; /* folded: kernel frames get a "_[k]" suffix */
+	bool annotate; /* folded and table: kernel frames get a "_[k]" suffix */
 	unsigned int top; /* table: rows to print, 0 = all */
 	unsigned int width; /* table: cut stacks to this many columns, 0 = no limit */
 	const char *unit; /* table: column title for the counter, e.g. "SAMPLES", "TIME(us)" */
@@ -38,24 +38,32 @@ int emit__folded(FILE *f, const struct stack_table *t, struct syms *syms,
 
 /*
  * Writes the folded format to @path atomically: a temporary file next to it
- * is renamed over @path only once complete. Returns 0 or -errno (and logs).
+ * is renamed over @path only once complete. A @path that is not a regular
+ * file (a FIFO, /dev/stdout) is written in place instead. Returns 0 or
+ * -errno (and logs).
  */
 int emit__folded_path(const char *path, const struct stack_table *t, struct syms *syms,
 		      const struct emit_opts *o);
 
 /*
  * Writes a top-N table: counter, percent of the total, comm, and the stack
- * leaf first ("leaf <- caller <- ..."). Returns 0 or -errno.
+ * leaf first ("leaf <- caller <- ..."), then a line for the stacks beyond
+ * @top and one for additions the table refused. Entries whose counter is 0
+ * are left out. Returns 0 or -errno.
  */
 int emit__table(FILE *f, const struct stack_table *t, struct syms *syms,
 		const struct emit_opts *o);
 
 /*
  * Name of frame @i (0 = leaf) of a chain, kernel or user side, as the
- * emitters print it (with "_[k]" for kernel frames when @annotate).
- * Writes into @buf of @len bytes and returns @buf.
+ * emitters print it (with "_[k]" for kernel frames when @annotate, and ';'
+ * and control characters replaced by '_'). @syms may be NULL: the address
+ * is printed in hex. Writes into @buf of @len bytes and returns @buf.
  */
 const char *emit__frame_name(struct syms *syms, bool kernel, uint64_t addr, bool is_leaf,
 			     bool annotate, char *buf, size_t len);
+
+/* Replaces ';', newlines and other control characters in @s with '_' (folded-format safe). */
+void emit__sanitize(char *s);
 
 #endif

@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -27,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <perf/core.h>
 #include <perf/cpumap.h>
 #include <perf/event.h>
 #include <perf/evlist.h>
@@ -100,12 +102,30 @@ uint64_t session__now(void)
 
 static void deliver(void *ctx, uint64_t time, void *item);
 
+/* libperf's messages join ours, at -vv (errors at -v: the session explains failures itself). */
+static int libperf_print(enum libperf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	if ((level <= LIBPERF_WARN ? LOG_INFO : LOG_DEBUG) > log_verbosity)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	log__printf(log_verbosity >= LOG_DEBUG ? LOG_DEBUG : LOG_INFO, "libperf: %s", buf);
+	return 0;
+}
+
 struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
+	/* Also sets libperf's page size, which its ring-buffer mapping depends on. */
+	libperf_init(libperf_print);
 	s->prof = prof;
 	s->opts = opts;
 	s->sigfd = -1;

@@ -40,7 +40,7 @@ struct stack_entry *stack_table__find(struct stack_table *t, uint32_t pid, const
 				      const uint64_t *kernel, uint32_t nr_kernel,
 				      const uint64_t *user, uint32_t nr_user);
 
-/* Removes every entry (keeps the bucket array). */
+/* Removes every entry and zeroes the dropped count (keeps the bucket array). */
 void stack_table__reset(struct stack_table *t);
 
 unsigned int stack_table__nr_vals(const struct stack_table *t);
@@ -48,7 +48,7 @@ size_t stack_table__nr_entries(const struct stack_table *t);
 /* Bytes in use: entries plus buckets. */
 size_t stack_table__bytes(const struct stack_table *t);
 size_t stack_table__max_bytes(const struct stack_table *t);
-/* Additions refused because the table was full. */
+/* Additions refused because the table was full, since creation or the last reset. */
 uint64_t stack_table__dropped(const struct stack_table *t);
 /* Sum of counter @idx over all entries. */
 uint64_t stack_table__total(const struct stack_table *t, unsigned int idx);
