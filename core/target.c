@@ -201,8 +201,13 @@ static int add_threads(struct target *t, pid_t pid)
 	return err;
 }
 
-/* Finds @cmd the way execvp would; 0 if it can be executed, else -errno. */
-static int command_executable(const char *cmd)
+/*
+ * Finds @cmd along PATH (or as given when it has a '/') and writes the path
+ * to @out; 0 if it can be executed, else -errno. The command is later run
+ * with execv on that path: unlike execvp, a file that is neither ELF nor a
+ * #! script fails with ENOEXEC instead of being fed to /bin/sh.
+ */
+static int command_executable(const char *cmd, char *out, size_t outlen)
 {
 	const char *path = getenv("PATH");
 	char buf[4096];
@@ -213,6 +218,7 @@ static int command_executable(const char *cmd)
 			return -errno;
 		if (S_ISDIR(st.st_mode))
 			return -EISDIR;
+		snprintf(out, outlen, "%s", cmd);
 		return access(cmd, X_OK) ? -errno : 0;
 	}
 	if (!path)
@@ -222,8 +228,10 @@ static int command_executable(const char *cmd)
 		size_t n = colon ? (size_t)(colon - path) : strlen(path);
 
 		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? path : ".", cmd);
-		if (!stat(buf, &st) && S_ISREG(st.st_mode) && !access(buf, X_OK))
+		if (!stat(buf, &st) && S_ISREG(st.st_mode) && !access(buf, X_OK)) {
+			snprintf(out, outlen, "%s", buf);
 			return 0;
+		}
 		path += n + (colon ? 1 : 0);
 	}
 	return -ENOENT;
@@ -300,7 +308,7 @@ int target__resolve(struct target *t)
 		free(ids);
 	}
 	if (t->argv) {
-		ret = command_executable(t->argv[0]);
+		ret = command_executable(t->argv[0], t->path, sizeof(t->path));
 		if (ret) {
 			pr_warn("cannot execute '%s': %s (check the path and its execute permission)",
 				t->argv[0], strerror(-ret));
@@ -351,7 +359,7 @@ int target__fork(struct target *t)
 		/* Wait until the events are open: EOF without a byte means "give up". */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
-		execvp(t->argv[0], t->argv);
+		execv(t->path, t->argv);
 		e = errno;
 		if (write(errp[1], &e, sizeof(e)) < 0)
 			_exit(127);
@@ -381,7 +389,8 @@ int target__start(struct target *t)
 	close(t->err_fd);
 	t->err_fd = -1;
 	if (n == (ssize_t)sizeof(e)) {
-		pr_warn("cannot execute '%s': %s", t->argv[0], strerror(e));
+		pr_warn("cannot execute '%s': %s%s", t->argv[0], strerror(e),
+			e == ENOEXEC ? " (not an ELF binary or a #! script)" : "");
 		waitpid(t->child, NULL, 0);
 		t->child = 0;
 		return -e;

@@ -22,6 +22,7 @@ struct target {
 	bool system_wide; /* no -p/-t/command: every task on the CPUs */
 
 	/* Launched command */
+	char path[4096]; /* argv[0] resolved along PATH */
 	pid_t child; /* 0 until target__fork() */
 	int go_fd; /* write end: child execs when it is closed with a byte */
 	int err_fd; /* read end: child reports an exec failure here */
