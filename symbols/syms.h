@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct syms;
 
@@ -39,19 +40,32 @@ void syms__delete(struct syms *s);
  */
 int syms__proc_load(struct syms *s, uint32_t pid);
 
+/*
+ * Adds the executable mappings of @maps, text in the /proc/PID/maps format,
+ * to @pid's address space (created if needed). Lines that do not parse are
+ * skipped. Returns 0 or -ENOMEM.
+ */
+int syms__maps_read(struct syms *s, uint32_t pid, FILE *maps);
+
 /* Whether the model has an address space for @pid. */
 bool syms__knows(struct syms *s, uint32_t pid);
 
 /*
  * A new file-backed (or named, e.g. "[vdso]") mapping in @pid, from an MMAP2
  * record or a maps line. Only executable mappings matter; the caller filters.
- * Overlapping older mappings are replaced.
+ * Overlapping older mappings are replaced; an anonymous one (NULL, "",
+ * "//anon", "[anon:...]") only unmaps them. For a pid the model has never
+ * seen, /proc/PID/maps is read first (once), since the process predates
+ * the records.
  */
 void syms__mmap(struct syms *s, uint32_t pid, uint64_t start, uint64_t len, uint64_t pgoff,
 		const char *filename);
 /* @pid exec'd: its old mappings are dropped. */
 void syms__exec(struct syms *s, uint32_t pid);
-/* @pid was forked from @ppid (a new process, not a thread): copy the mappings. */
+/*
+ * @pid was forked from @ppid (a new process, not a thread): copy the mappings
+ * (@ppid is read from /proc if never seen) and the name of @ppid's main thread.
+ */
 void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid);
 /* @pid exited. Its mappings stay, so its stacks can still be named. */
 void syms__exit(struct syms *s, uint32_t pid);

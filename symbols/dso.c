@@ -1,0 +1,252 @@
+/* The table of mapped files: path interning, display names, and lazily opened ELF symbols. */
+#include "dso.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "elfsyms.h"
+#include "u64map.h"
+
+#define DELETED_SUFFIX " (deleted)"
+
+enum dso_state {
+	DSO_UNREAD,
+	DSO_READ,
+	DSO_UNREADABLE,
+};
+
+struct dso {
+	char *path;
+	char *short_name;
+	uint32_t pid;
+	uint32_t next_same_hash; /* chain of ids whose paths hash alike, 0 ends it */
+	enum dso_state state;
+	struct elfsyms *elf;
+};
+
+struct dsos {
+	struct dso *dsos; /* dsos[id - 1] */
+	size_t nr, cap;
+	struct u64map *by_hash; /* path hash -> first id with that hash */
+	size_t names_bytes;
+};
+
+/* FNV-1a: short, and good enough since collisions are chained. */
+static uint64_t path_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+struct dsos *dsos__new(void)
+{
+	struct dsos *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->by_hash = u64map__new();
+	if (!d->by_hash) {
+		free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return d;
+}
+
+void dsos__delete(struct dsos *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->nr; i++) {
+		free(d->dsos[i].path);
+		free(d->dsos[i].short_name);
+		elfsyms__delete(d->dsos[i].elf);
+	}
+	free(d->dsos);
+	u64map__delete(d->by_hash);
+	free(d);
+}
+
+static bool has_deleted_suffix(const char *path, size_t len)
+{
+	size_t n = sizeof(DELETED_SUFFIX) - 1;
+
+	return len > n && !memcmp(path + len - n, DELETED_SUFFIX, n);
+}
+
+static char *make_short_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t len, i;
+	char *name;
+
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (has_deleted_suffix(base, len))
+		len -= sizeof(DELETED_SUFFIX) - 1;
+	/* "[vdso]" shows as "[vdso+0x9a0]", not "[[vdso]+0x9a0]". */
+	if (len >= 2 && base[0] == '[' && base[len - 1] == ']') {
+		base++;
+		len -= 2;
+	}
+	if (!len) {
+		base = "?";
+		len = 1;
+	}
+	name = strndup(base, len);
+	if (!name)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = name[i];
+
+		if (c < 0x20 || c == 0x7f)
+			name[i] = '?';
+	}
+	return name;
+}
+
+static struct dso *dso_get(const struct dsos *d, uint32_t id)
+{
+	if (id == 0 || id > d->nr)
+		return NULL;
+	return &d->dsos[id - 1];
+}
+
+uint32_t dsos__intern(struct dsos *d, const char *path, uint32_t pid)
+{
+	uint64_t h = path_hash(path), first = 0;
+	struct dso *dso;
+	uint32_t id;
+
+	if (u64map__get(d->by_hash, h, &first)) {
+		for (id = first; id; id = dso_get(d, id)->next_same_hash) {
+			if (!strcmp(dso_get(d, id)->path, path))
+				return id;
+		}
+	}
+	if (d->nr >= DSOS_MAX_ID)
+		return 0;
+	if (d->nr == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct dso *p;
+
+		if (cap > DSOS_MAX_ID)
+			cap = DSOS_MAX_ID;
+		p = realloc(d->dsos, cap * sizeof(*p));
+		if (!p)
+			return 0;
+		d->dsos = p;
+		d->cap = cap;
+	}
+	dso = &d->dsos[d->nr];
+	memset(dso, 0, sizeof(*dso));
+	dso->path = strdup(path);
+	dso->short_name = make_short_name(path);
+	if (!dso->path || !dso->short_name) {
+		free(dso->path);
+		free(dso->short_name);
+		return 0;
+	}
+	id = d->nr + 1;
+	/* New ids go at the head of their hash chain. */
+	dso->next_same_hash = first;
+	if (u64map__put(d->by_hash, h, id)) {
+		free(dso->path);
+		free(dso->short_name);
+		return 0;
+	}
+	dso->pid = pid;
+	dso->state = DSO_UNREAD;
+	d->nr++;
+	d->names_bytes += strlen(dso->path) + strlen(dso->short_name) + 2;
+	return id;
+}
+
+const char *dsos__path(const struct dsos *d, uint32_t id)
+{
+	struct dso *dso = dso_get(d, id);
+
+	return dso ? dso->path : NULL;
+}
+
+const char *dsos__short_name(const struct dsos *d, uint32_t id)
+{
+	struct dso *dso = dso_get(d, id);
+
+	return dso ? dso->short_name : NULL;
+}
+
+static struct elfsyms *open_elf(const struct dso *dso)
+{
+	char path[PATH_MAX], root_path[PATH_MAX + 32];
+	size_t len = strlen(dso->path);
+	struct elfsyms *e;
+	int err;
+
+	/* "[vdso]", "[vsyscall]" and the like name no file. */
+	if (dso->path[0] != '/' || len >= sizeof(path))
+		return NULL;
+	memcpy(path, dso->path, len + 1);
+	/* The kernel marks an unlinked file; a file of that name may be back (a rebuild). */
+	if (has_deleted_suffix(path, len))
+		path[len - (sizeof(DELETED_SUFFIX) - 1)] = '\0';
+	e = elfsyms__open(path);
+	if (e)
+		return e;
+	err = errno;
+	/*
+	 * A process in another mount namespace (a container) maps files we
+	 * cannot see under that path; its root is reachable through /proc as
+	 * long as it lives. Not-ELF is final: the other path is the same file.
+	 */
+	if (err != ENOEXEC && dso->pid) {
+		snprintf(root_path, sizeof(root_path), "/proc/%u/root%s", dso->pid, path);
+		e = elfsyms__open(root_path);
+		if (e)
+			return e;
+		if (err == ENOENT)
+			err = errno;
+	}
+	pr_debug("syms: no symbols from %s: %s", dso->path, strerror(err));
+	return NULL;
+}
+
+const struct elfsyms *dsos__elf(struct dsos *d, uint32_t id)
+{
+	struct dso *dso = dso_get(d, id);
+
+	if (!dso)
+		return NULL;
+	if (dso->state == DSO_UNREAD) {
+		dso->elf = open_elf(dso);
+		dso->state = dso->elf ? DSO_READ : DSO_UNREADABLE;
+	}
+	return dso->elf;
+}
+
+size_t dsos__nr(const struct dsos *d)
+{
+	return d->nr;
+}
+
+size_t dsos__bytes(const struct dsos *d)
+{
+	size_t i, bytes = sizeof(*d) + d->cap * sizeof(*d->dsos) + d->names_bytes;
+
+	bytes += u64map__bytes(d->by_hash);
+	for (i = 0; i < d->nr; i++)
+		bytes += elfsyms__bytes(d->dsos[i].elf);
+	return bytes;
+}

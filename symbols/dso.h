@@ -1,0 +1,46 @@
+/* Mapped files ("dsos") interned by path, with their ELF symbols opened lazily and cached. */
+#ifndef STACKPROF_DSO_H
+#define STACKPROF_DSO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct elfsyms;
+struct dsos;
+
+/* Ids are 1-based and must fit the 15 bits a location gives them. */
+#define DSOS_MAX_ID 0x7fff
+
+/* Creates an empty table. Returns NULL and sets errno on failure. */
+struct dsos *dsos__new(void);
+void dsos__delete(struct dsos *d);
+
+/*
+ * Id of the file @path (as a maps line or MMAP2 record names it, " (deleted)"
+ * and "[vdso]" included), adding it on first sight. @pid is a process that
+ * maps it, used to reach the file through /proc/PID/root if the path does not
+ * open from here. Returns 0 when the table is full or out of memory.
+ */
+uint32_t dsos__intern(struct dsos *d, const char *path, uint32_t pid);
+
+/* The path as interned, or NULL for an unknown id. */
+const char *dsos__path(const struct dsos *d, uint32_t id);
+
+/*
+ * What a frame shows when the file has no symbol for it: the base name
+ * without " (deleted)", brackets stripped ("libc.so.6", "vdso"), with
+ * control bytes replaced. NULL for an unknown id.
+ */
+const char *dsos__short_name(const struct dsos *d, uint32_t id);
+
+/*
+ * The symbols of dso @id, read on the first call. A file that cannot be read
+ * (gone, not ELF, a "[vdso]"-style name) gives NULL, once and for all.
+ */
+const struct elfsyms *dsos__elf(struct dsos *d, uint32_t id);
+
+size_t dsos__nr(const struct dsos *d);
+/* Memory held by the table and the symbols it opened. */
+size_t dsos__bytes(const struct dsos *d);
+
+#endif

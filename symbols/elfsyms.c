@@ -1,0 +1,457 @@
+/* Function symbols of one ELF file read with libelf, indexed by vaddr and reachable by offset. */
+#include "elfsyms.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SECTIONS (1 << 20)
+
+struct elfsym {
+	uint64_t start, end; /* [start, end) in ELF virtual addresses */
+	uint32_t name;	     /* offset in the pool */
+};
+
+struct load_seg {
+	uint64_t offset, filesz, vaddr;
+};
+
+struct elfsyms {
+	struct elfsym *syms;
+	size_t nr;
+	struct load_seg *segs;
+	size_t nr_segs;
+	char *pool;
+	size_t pool_len;
+};
+
+/* A symbol as read, before aliases are merged. */
+struct rawsym {
+	uint64_t addr, size;
+	uint64_t sec_end; /* end of its section: bounds a size-0 symbol */
+	uint32_t name;
+	uint32_t name_len;
+	uint8_t bind_rank; /* 0 global, 1 weak, 2 local or other */
+};
+
+struct builder {
+	struct rawsym *raw;
+	size_t nr, cap;
+	char *pool;
+	size_t pool_len, pool_cap;
+	uint64_t *sec_end; /* by section index, 0 when unknown */
+	size_t nr_secs;
+};
+
+static uint32_t builder_add_name(struct builder *b, const char *s, size_t len)
+{
+	uint32_t off;
+
+	if (b->pool_len + len + 1 > b->pool_cap) {
+		size_t cap = b->pool_cap ? b->pool_cap : 4096;
+		char *p;
+
+		while (cap < b->pool_len + len + 1)
+			cap *= 2;
+		if (cap > UINT32_MAX)
+			return UINT32_MAX;
+		p = realloc(b->pool, cap);
+		if (!p)
+			return UINT32_MAX;
+		b->pool = p;
+		b->pool_cap = cap;
+	}
+	off = b->pool_len;
+	memcpy(b->pool + off, s, len + 1);
+	b->pool_len += len + 1;
+	return off;
+}
+
+/* Names come from the file: refuse control bytes rather than print them. */
+static bool name_ok(const char *s, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return false;
+	}
+	*len = i;
+	return i > 0;
+}
+
+static int bind_rank(unsigned char bind)
+{
+	if (bind == STB_GLOBAL)
+		return 0;
+	if (bind == STB_WEAK)
+		return 1;
+	return 2;
+}
+
+static int read_symtab(struct builder *b, Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, n;
+
+	if (!data || !shdr->sh_entsize)
+		return 0;
+	n = shdr->sh_size / shdr->sh_entsize;
+	/* A corrupt sh_size must not make us read past the data libelf gave us. */
+	if (n > data->d_size / shdr->sh_entsize)
+		n = data->d_size / shdr->sh_entsize;
+	for (i = 0; i < n; i++) {
+		GElf_Sym sym;
+		const char *name;
+		size_t len;
+		uint32_t off;
+		int type;
+
+		if (!gelf_getsym(data, i, &sym))
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+			continue;
+		if (sym.st_shndx == SHN_UNDEF)
+			continue;
+		name = elf_strptr(elf, shdr->sh_link, sym.st_name);
+		if (!name || !name_ok(name, &len))
+			continue;
+		if (b->nr == b->cap) {
+			size_t cap = b->cap ? b->cap * 2 : 256;
+			struct rawsym *p = realloc(b->raw, cap * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			b->raw = p;
+			b->cap = cap;
+		}
+		off = builder_add_name(b, name, len);
+		if (off == UINT32_MAX)
+			return -ENOMEM;
+		b->raw[b->nr].addr = sym.st_value;
+		b->raw[b->nr].size = sym.st_size;
+		b->raw[b->nr].sec_end = sym.st_shndx < b->nr_secs ? b->sec_end[sym.st_shndx] : 0;
+		b->raw[b->nr].name = off;
+		b->raw[b->nr].name_len = len;
+		b->raw[b->nr].bind_rank = bind_rank(GELF_ST_BIND(sym.st_info));
+		b->nr++;
+	}
+	return 0;
+}
+
+/* Section ends, so that a symbol without a size stops at the end of its section. */
+static int read_sections(struct builder *b, Elf *elf, Elf_Scn **symtab, Elf_Scn **dynsym)
+{
+	Elf_Scn *scn = NULL;
+	size_t shnum;
+
+	if (elf_getshdrnum(elf, &shnum))
+		return -ENOEXEC;
+	/* A corrupt count must not turn into a huge allocation; no real file is near this. */
+	if (shnum > MAX_SECTIONS)
+		return -ENOEXEC;
+	b->sec_end = calloc(shnum ? shnum : 1, sizeof(*b->sec_end));
+	if (!b->sec_end)
+		return -ENOMEM;
+	b->nr_secs = shnum;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		size_t idx = elf_ndxscn(scn);
+		GElf_Shdr shdr;
+
+		if (!gelf_getshdr(scn, &shdr))
+			continue;
+		if (idx < shnum && shdr.sh_addr + shdr.sh_size >= shdr.sh_addr)
+			b->sec_end[idx] = shdr.sh_addr + shdr.sh_size;
+		if (shdr.sh_type == SHT_SYMTAB && !*symtab)
+			*symtab = scn;
+		else if (shdr.sh_type == SHT_DYNSYM && !*dynsym)
+			*dynsym = scn;
+	}
+	return 0;
+}
+
+static int read_segments(struct elfsyms *e, Elf *elf)
+{
+	size_t i, phnum;
+
+	if (elf_getphdrnum(elf, &phnum) || !phnum)
+		return 0; /* no program headers: offsets cannot be translated, names by vaddr still
+			     work */
+	e->segs = calloc(phnum, sizeof(*e->segs));
+	if (!e->segs)
+		return -ENOMEM;
+	for (i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		e->segs[e->nr_segs].offset = ph.p_offset;
+		e->segs[e->nr_segs].filesz = ph.p_filesz;
+		e->segs[e->nr_segs].vaddr = ph.p_vaddr;
+		e->nr_segs++;
+	}
+	return 0;
+}
+
+static int rawsym_cmp(const void *a, const void *b)
+{
+	const struct rawsym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Which alias names an address: global before weak before local, then the
+ * shorter name, then the alphabetically first. .symtab and .dynsym repeat the
+ * same names, so reading both only fills the gaps of a stripped .symtab.
+ */
+static bool rawsym_better(const struct builder *b, const struct rawsym *x, const struct rawsym *y)
+{
+	if (x->bind_rank != y->bind_rank)
+		return x->bind_rank < y->bind_rank;
+	if (x->name_len != y->name_len)
+		return x->name_len < y->name_len;
+	return strcmp(b->pool + x->name, b->pool + y->name) < 0;
+}
+
+/* Copies the names that survived alias merging into a pool of their own, dropping the rest. */
+static int compact_names(struct elfsyms *e, const struct builder *b)
+{
+	size_t i, len = 0;
+	char *pool;
+
+	for (i = 0; i < e->nr; i++)
+		len += strlen(b->pool + e->syms[i].name) + 1;
+	pool = malloc(len ? len : 1);
+	if (!pool)
+		return -ENOMEM;
+	e->pool_len = 0;
+	for (i = 0; i < e->nr; i++) {
+		const char *name = b->pool + e->syms[i].name;
+		size_t n = strlen(name) + 1;
+
+		memcpy(pool + e->pool_len, name, n);
+		e->syms[i].name = e->pool_len;
+		e->pool_len += n;
+	}
+	e->pool = pool;
+	return 0;
+}
+
+/* Sorts, merges aliases and gives every symbol an end. */
+static int build_index(struct elfsyms *e, struct builder *b)
+{
+	size_t i, j, out = 0;
+
+	if (b->nr)
+		qsort(b->raw, b->nr, sizeof(*b->raw), rawsym_cmp);
+	e->syms = calloc(b->nr ? b->nr : 1, sizeof(*e->syms));
+	if (!e->syms)
+		return -ENOMEM;
+	for (i = 0; i < b->nr; i = j) {
+		const struct rawsym *best = &b->raw[i];
+		uint64_t size = 0, sec_end = 0, end;
+
+		for (j = i; j < b->nr && b->raw[j].addr == b->raw[i].addr; j++) {
+			if (rawsym_better(b, &b->raw[j], best))
+				best = &b->raw[j];
+			/* Aliases may disagree on the size; take the widest claim. */
+			if (b->raw[j].size > size)
+				size = b->raw[j].size;
+			if (b->raw[j].sec_end > sec_end)
+				sec_end = b->raw[j].sec_end;
+		}
+		if (size && best->addr + size > best->addr) {
+			end = best->addr + size;
+		} else {
+			/* Assembly often leaves st_size 0: run to the next symbol, within the
+			 * section. */
+			end = j < b->nr ? b->raw[j].addr : UINT64_MAX;
+			if (sec_end > best->addr && sec_end < end)
+				end = sec_end;
+			if (end == UINT64_MAX)
+				end = best->addr + 1;
+		}
+		e->syms[out].start = best->addr;
+		e->syms[out].end = end;
+		e->syms[out].name = best->name;
+		out++;
+	}
+	e->nr = out;
+	if (out < b->nr) {
+		struct elfsym *syms = realloc(e->syms, (out ? out : 1) * sizeof(*syms));
+
+		if (syms)
+			e->syms = syms;
+	}
+	return compact_names(e, b);
+}
+
+static int index_elf(struct elfsyms *e, Elf *elf)
+{
+	struct builder b = {0};
+	Elf_Scn *symtab = NULL, *dynsym = NULL;
+	GElf_Shdr shdr;
+	int err;
+
+	err = read_sections(&b, elf, &symtab, &dynsym);
+	if (err)
+		goto out_free;
+	err = read_segments(e, elf);
+	if (err)
+		goto out_free;
+	if (symtab && gelf_getshdr(symtab, &shdr)) {
+		err = read_symtab(&b, elf, symtab, &shdr);
+		if (err)
+			goto out_free;
+	}
+	if (dynsym && gelf_getshdr(dynsym, &shdr)) {
+		err = read_symtab(&b, elf, dynsym, &shdr);
+		if (err)
+			goto out_free;
+	}
+	err = build_index(e, &b);
+out_free:
+	free(b.raw);
+	free(b.pool);
+	free(b.sec_end);
+	return err;
+}
+
+struct elfsyms *elfsyms__open(const char *path)
+{
+	struct elfsyms *e;
+	struct stat st;
+	Elf *elf;
+	int fd, err;
+
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	/* O_NONBLOCK: a path from a maps line could name a FIFO, and open must not hang on it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -ENOEXEC;
+		goto out_close;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		err = -ENOMEM;
+		goto out_close;
+	}
+	/*
+	 * Read, not mmap: a binary rebuilt while we profile it would turn a
+	 * mapped read past its new end into SIGBUS.
+	 */
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf) {
+		err = -ENOEXEC;
+		goto out_free;
+	}
+	if (elf_kind(elf) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto out_end;
+	}
+	err = index_elf(e, elf);
+	if (err)
+		goto out_end;
+	/* Everything we need is copied: the file and its mapping can go. */
+	elf_end(elf);
+	close(fd);
+	return e;
+
+out_end:
+	elf_end(elf);
+out_free:
+	elfsyms__delete(e);
+out_close:
+	close(fd);
+	errno = -err;
+	return NULL;
+}
+
+void elfsyms__delete(struct elfsyms *e)
+{
+	if (!e)
+		return;
+	free(e->syms);
+	free(e->segs);
+	free(e->pool);
+	free(e);
+}
+
+int elfsyms__offset_to_vaddr(const struct elfsyms *e, uint64_t off, uint64_t *vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < e->nr_segs; i++) {
+		const struct load_seg *s = &e->segs[i];
+
+		if (off >= s->offset && off - s->offset < s->filesz) {
+			*vaddr = off - s->offset + s->vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const char *elfsyms__find_vaddr(const struct elfsyms *e, uint64_t vaddr, uint64_t *symoff)
+{
+	size_t lo = 0, hi = e->nr;
+
+	if (!e->nr || vaddr < e->syms[0].start)
+		return NULL;
+	/* Last symbol starting at or below vaddr: syms[lo].start <= vaddr < syms[hi].start. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (e->syms[mid].start <= vaddr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (vaddr >= e->syms[lo].end)
+		return NULL;
+	if (symoff)
+		*symoff = vaddr - e->syms[lo].start;
+	return e->pool + e->syms[lo].name;
+}
+
+const char *elfsyms__find_offset(const struct elfsyms *e, uint64_t off, uint64_t *symoff)
+{
+	uint64_t vaddr;
+
+	if (elfsyms__offset_to_vaddr(e, off, &vaddr))
+		return NULL;
+	return elfsyms__find_vaddr(e, vaddr, symoff);
+}
+
+size_t elfsyms__nr(const struct elfsyms *e)
+{
+	return e ? e->nr : 0;
+}
+
+size_t elfsyms__bytes(const struct elfsyms *e)
+{
+	if (!e)
+		return 0;
+	return sizeof(*e) + e->nr * sizeof(*e->syms) + e->nr_segs * sizeof(*e->segs) + e->pool_len;
+}
