@@ -133,7 +133,14 @@ int emit__folded(FILE *f, const struct stack_table *t, struct syms *syms, const 
 		/* Sorted descending: once one rounds to 0 the rest do too. */
 		if (!val)
 			break;
-		out_puts(&out, ns->key);
+		if (o->root_frame) {
+			size_t comm_len = ns->depth ? ns->offs[0] - 1 : ns->key_len;
+
+			out_printf(&out, "%.*s;%s%s", (int)comm_len, ns->key, o->root_frame,
+				   ns->key + comm_len);
+		} else {
+			out_puts(&out, ns->key);
+		}
 		out_printf(&out, " %" PRIu64 "\n", val);
 	}
 	named_stacks__delete(n);
@@ -142,15 +149,24 @@ int emit__folded(FILE *f, const struct stack_table *t, struct syms *syms, const 
 }
 
 /* For targets rename cannot replace (a FIFO, a terminal, /dev/stdout): plain writes. */
-static int folded_in_place(const char *path, const struct stack_table *t, struct syms *syms,
-			   const struct emit_opts *o)
+static int folded_parts(FILE *f, const struct emit_part *parts, size_t nr, struct syms *syms)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < nr && !err; i++)
+		err = emit__folded(f, parts[i].table, syms, &parts[i].opts);
+	return err;
+}
+
+static int folded_in_place(const char *path, const struct emit_part *parts, size_t nr,
+			   struct syms *syms)
 {
 	FILE *f = fopen(path, "we");
 	int err;
 
 	if (!f)
 		return -errno;
-	err = emit__folded(f, t, syms, o);
+	err = folded_parts(f, parts, nr, syms);
 	if (fclose(f) && !err)
 		err = errno ? -errno : -EIO;
 	return err;
@@ -176,6 +192,14 @@ static const char *write_hint(int err)
 int emit__folded_path(const char *path, const struct stack_table *t, struct syms *syms,
 		      const struct emit_opts *o)
 {
+	struct emit_part part = { .table = t, .opts = *o };
+
+	return emit__folded_parts_path(path, &part, 1, syms);
+}
+
+int emit__folded_parts_path(const char *path, const struct emit_part *parts, size_t nr,
+			    struct syms *syms)
+{
 	const char *target = path;
 	char *real = NULL, *tmp = NULL;
 	struct stat st;
@@ -183,7 +207,7 @@ int emit__folded_path(const char *path, const struct stack_table *t, struct syms
 	int fd, err;
 
 	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
-		err = folded_in_place(path, t, syms, o);
+		err = folded_in_place(path, parts, nr, syms);
 		if (err)
 			goto out_warn;
 		return 0;
@@ -216,7 +240,7 @@ int emit__folded_path(const char *path, const struct stack_table *t, struct syms
 		close(fd);
 		goto out_unlink;
 	}
-	err = emit__folded(f, t, syms, o);
+	err = folded_parts(f, parts, nr, syms);
 	/* Data on disk before the rename, so a crash leaves the old file or the new one. */
 	if (!err && fsync(fileno(f)))
 		err = -errno;

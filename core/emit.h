@@ -26,6 +26,14 @@ struct emit_opts {
 	const char *extra_unit;
 	/* Folded and table: divide the counter by this before printing (0 or 1 = as is). */
 	uint64_t divisor;
+	/* Folded: a pseudo-frame put right after comm, e.g. "[runqueue]"; NULL = none. */
+	const char *root_frame;
+};
+
+/* One table and how to print it, for files made of several tables. */
+struct emit_part {
+	const struct stack_table *table;
+	struct emit_opts opts;
 };
 
 /*
@@ -44,6 +52,13 @@ int emit__folded(FILE *f, const struct stack_table *t, struct syms *syms,
  */
 int emit__folded_path(const char *path, const struct stack_table *t, struct syms *syms,
 		      const struct emit_opts *o);
+
+/*
+ * Writes the folded lines of every part, in order, to @path atomically (as
+ * emit__folded_path). Returns 0 or -errno (and logs).
+ */
+int emit__folded_parts_path(const char *path, const struct emit_part *parts, size_t nr,
+			    struct syms *syms);
 
 /*
  * Writes a top-N table: counter, percent of the total, comm, and the stack

@@ -319,14 +319,13 @@ struct stack_entry *stack_table__find(struct stack_table *t, uint32_t pid, const
 	return lookup(t, hash, pid, key, kernel, nr_kernel, user, nr_user);
 }
 
-int stack_table__add(struct stack_table *t, uint32_t pid, const char *comm, const uint64_t *kernel,
-		     uint32_t nr_kernel, const uint64_t *user, uint32_t nr_user,
-		     const uint64_t *vals)
+struct stack_entry *stack_table__get(struct stack_table *t, uint32_t pid, const char *comm,
+				     const uint64_t *kernel, uint32_t nr_kernel, const uint64_t *user,
+				     uint32_t nr_user)
 {
 	char key[STACK_COMM_LEN];
 	struct stack_entry *e;
 	uint32_t hash;
-	unsigned int i;
 	int err = 0;
 
 	nr_kernel = depth_cut(nr_kernel);
@@ -338,7 +337,8 @@ int stack_table__add(struct stack_table *t, uint32_t pid, const char *comm, cons
 		e = chunk_alloc(t, entry_size(t->nr_vals, nr_kernel, nr_user), &err);
 		if (!e) {
 			t->dropped++;
-			return err;
+			errno = -err;
+			return NULL;
 		}
 		e->hash = hash;
 		e->pid = pid;
@@ -357,6 +357,18 @@ int stack_table__add(struct stack_table *t, uint32_t pid, const char *comm, cons
 		t->buckets[hash & (t->nr_buckets - 1)] = e;
 		t->nr_entries++;
 	}
+	return e;
+}
+
+int stack_table__add(struct stack_table *t, uint32_t pid, const char *comm, const uint64_t *kernel,
+		     uint32_t nr_kernel, const uint64_t *user, uint32_t nr_user,
+		     const uint64_t *vals)
+{
+	struct stack_entry *e = stack_table__get(t, pid, comm, kernel, nr_kernel, user, nr_user);
+	unsigned int i;
+
+	if (!e)
+		return -errno;
 	if (vals) {
 		for (i = 0; i < t->nr_vals; i++)
 			e->data[i] += vals[i];

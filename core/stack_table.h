@@ -34,6 +34,16 @@ int stack_table__add(struct stack_table *t, uint32_t pid, const char *comm,
 		     uint32_t nr_user, const uint64_t *vals);
 
 /*
+ * Returns the entry for this stack, creating it with zero counters if
+ * needed; entries stay at their address until reset or delete, so a
+ * profiler may keep the pointer (e.g. to charge a duration later). NULL with
+ * errno ENOSPC when the table is full (counted in stack_table__dropped()).
+ */
+struct stack_entry *stack_table__get(struct stack_table *t, uint32_t pid, const char *comm,
+				     const uint64_t *kernel, uint32_t nr_kernel, const uint64_t *user,
+				     uint32_t nr_user);
+
+/*
  * Looks up the entry for a stack without creating it; NULL when absent.
  */
 struct stack_entry *stack_table__find(struct stack_table *t, uint32_t pid, const char *comm,
