@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const struct profiler oncpu_profiler;
+extern const struct profiler offcpu_profiler;
 
 const struct profiler *const profilers[] = {
 	&oncpu_profiler,
+	&offcpu_profiler,
 	NULL,
 };
 

@@ -12,6 +12,8 @@
 #include "stack_table.h"
 #include "filters/kfilter.h"
 #include "symbols/syms.h"
+#include "trace/tp.h"
+#include "trace/tracefs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +81,8 @@ struct session {
 	struct perf_thread_map *threads;
 	struct id_entry *ids;
 	size_t nr_ids;
+	struct tp *tps[SESSION_MAX_EVENTS];
+	int nr_tps;
 
 	struct order_queue *queue;
 	struct syms *syms;
@@ -161,6 +165,10 @@ void session__delete(struct session *s)
 	for (int i = 0; i < s->nr_events; i++)
 		free(s->events[i].filter);
 	free(s->ids);
+	for (int i = 0; i < s->nr_tps; i++)
+		tp__delete(s->tps[i]);
+	/* Events keep their tracepoints after the format files were read: tracefs can go. */
+	tracefs__cleanup();
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	syms__delete(s->syms);
@@ -198,6 +206,26 @@ int session__add_event(struct session *s, const struct perf_event_attr *attr, co
 	ev->fmt.sample_regs_user = a->sample_regs_user;
 	ev->fmt.sample_id_all = 1;
 	return s->nr_events++;
+}
+
+int session__tracepoint(struct session *s, const char *sys, const char *name,
+			struct perf_event_attr *attr, const struct tp **tp)
+{
+	struct tp *t;
+
+	if (s->nr_tps == SESSION_MAX_EVENTS)
+		return -E2BIG;
+	t = tp__load(sys, name); /* says why on failure */
+	if (!t)
+		return -errno;
+	s->tps[s->nr_tps++] = t;
+	memset(attr, 0, sizeof(*attr));
+	attr->type = PERF_TYPE_TRACEPOINT;
+	attr->config = (uint64_t)tp__id(t);
+	attr->sample_period = 1;
+	attr->sample_type = PERF_SAMPLE_RAW;
+	*tp = t;
+	return 0;
 }
 
 int session__set_filter(struct session *s, int evidx, const char *filter)

@@ -47,6 +47,18 @@ void session__delete(struct session *s);
  */
 int session__add_event(struct session *s, const struct perf_event_attr *attr, const char *name);
 
+struct tp;
+
+/*
+ * Fills @attr for tracepoint SYS:NAME (type, id, a sample on every hit, raw
+ * data), reading its format from tracefs (mounted if needed). The parsed
+ * format is returned in @tp, owned by the session. The caller adds its own
+ * sample_type bits and flags, then calls session__add_event(). Returns 0 or
+ * -errno after printing why (-ENOENT: no such tracepoint).
+ */
+int session__tracepoint(struct session *s, const char *sys, const char *name,
+			struct perf_event_attr *attr, const struct tp **tp);
+
 /*
  * Sets a tracepoint filter on event @evidx, applied when the event is opened
  * (PERF_EVENT_IOC_SET_FILTER). Returns 0 or -errno.

@@ -1,8 +1,5 @@
-/* Kernel-side filters: event attribute bits and tracepoint filter strings. */
+/* Kernel-side filters: the event attribute bits that keep one side of a stack. */
 #include "kfilter.h"
-
-#include <errno.h>
-#include <stdio.h>
 
 void kfilter__apply_sides(struct perf_event_attr *attr, bool user_only, bool kernel_only,
 			  bool sampling)
@@ -19,21 +16,4 @@ void kfilter__apply_sides(struct perf_event_attr *attr, bool user_only, bool ker
 		if (sampling)
 			attr->exclude_user = 1;
 	}
-}
-
-int kfilter__pid_filter(char *buf, size_t len, const char *field, const pid_t *ids, size_t nr)
-{
-	size_t off = 0;
-
-	if (len)
-		buf[0] = 0;
-	for (size_t i = 0; i < nr; i++) {
-		int n = snprintf(buf + off, len - off, "%s%s == %d", i ? " || " : "", field,
-				 (int)ids[i]);
-
-		if (n < 0 || (size_t)n >= len - off)
-			return -ENOSPC;
-		off += (size_t)n;
-	}
-	return 0;
 }

@@ -1,13 +1,11 @@
 /*
  * Kernel-side filters: what can be cut in the kernel before a record is
- * written (exclude_user/kernel, callchain sides, tracepoint filter strings).
+ * written (exclude_user/kernel, callchain sides).
  */
 #ifndef STACKPROF_KFILTER_H
 #define STACKPROF_KFILTER_H
 
 #include <stdbool.h>
-#include <stddef.h>
-#include <sys/types.h>
 #include <linux/perf_event.h>
 
 /*
@@ -23,12 +21,5 @@
  */
 void kfilter__apply_sides(struct perf_event_attr *attr, bool user_only, bool kernel_only,
 			  bool sampling);
-
-/*
- * Builds a tracepoint filter "field == a || field == b ..." for @ids into
- * @buf. Returns 0, or -ENOSPC when it does not fit (the caller then filters
- * in user space).
- */
-int kfilter__pid_filter(char *buf, size_t len, const char *field, const pid_t *ids, size_t nr);
 
 #endif

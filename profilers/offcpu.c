@@ -1,0 +1,514 @@
+/*
+ * offcpu: where threads wait, and for how long. A thread's off-CPU time runs
+ * from its switch-out in a counted state to the moment it runs again, and is
+ * charged to the stack it had when it was switched out.
+ *
+ * Switch-outs come from the sched:sched_switch tracepoint with call chains.
+ * Switch-ins come, for per-task targets, from PERF_RECORD_SWITCH records of
+ * the same per-task event (the tracepoint alone only fires for the task going
+ * out), and system-wide from the same tracepoint's next_pid on every CPU.
+ * docs/offcpu.md says why. Pairing an out on one CPU with an in on another
+ * relies on the core's time ordering.
+ */
+#include "core/emit.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "core/profiler.h"
+#include "core/record.h"
+#include "core/session.h"
+#include "core/stack_table.h"
+#include "symbols/syms.h"
+#include "symbols/u64map.h"
+#include "trace/sched_state.h"
+#include "trace/tp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	OPT_STATE = 2000,
+	OPT_MIN_BLOCK,
+	OPT_MAX_BLOCK,
+};
+
+/* Counters of both tables: nanoseconds off CPU, and how many times. */
+enum { VAL_NS, VAL_COUNT, NR_VALS };
+
+enum wait_kind { WAIT_NONE, WAIT_BLOCKED, WAIT_RUNQ };
+
+/* A thread that was switched out and has not run since. */
+struct pending {
+	uint64_t t0;
+	struct stack_entry *e;
+	uint32_t pid, tid;
+	uint8_t kind;
+};
+
+static struct {
+	bool state_s, state_d, state_r;
+	uint64_t min_ns, max_ns; /* max 0 = none */
+
+	const struct tp *tp;
+	const struct tp_field *f_prev_pid, *f_prev_state, *f_next_pid;
+	struct sched_state *states;
+	int evidx;
+	bool system_wide;
+
+	struct stack_table *blocked, *runq;
+	struct stack_table *blocked_iv, *runq_iv; /* -i: since the last tick */
+	struct u64map *by_tid; /* tid -> index + 1 in pend */
+	struct pending *pend;
+	size_t nr_pend, cap_pend;
+	uint64_t unknown_state; /* switch-outs whose prev_state did not decode */
+	unsigned int ticks;
+} off = {
+	.state_s = true,
+	.state_d = true,
+};
+
+static const struct profiler_option offcpu_options[] = {
+	{ "state", OPT_STATE, "LIST", "states counted: S, D, R (run-queue wait); default S,D" },
+	{ "min-block", OPT_MIN_BLOCK, "DUR", "ignore blockings shorter than DUR (1ms, 500us; bare = us)" },
+	{ "max-block", OPT_MAX_BLOCK, "DUR", "ignore blockings longer than DUR" },
+	{ 0 },
+};
+
+static int parse_states(const char *arg)
+{
+	bool s = false, d = false, r = false;
+
+	for (const char *p = arg; *p; p++) {
+		if (*p == 'S')
+			s = true;
+		else if (*p == 'D')
+			d = true;
+		else if (*p == 'R')
+			r = true;
+		else if (*p != ',')
+			goto out_bad;
+	}
+	if (!s && !d && !r)
+		goto out_bad;
+	off.state_s = s;
+	off.state_d = d;
+	off.state_r = r;
+	return 0;
+out_bad:
+	pr_warn("offcpu: bad --state '%s': expected letters S, D and R, e.g. 'D' or 'S,D,R'", arg);
+	return -EINVAL;
+}
+
+static int offcpu_parse_option(int key, const char *arg)
+{
+	uint64_t *dst = key == OPT_MIN_BLOCK ? &off.min_ns : &off.max_ns;
+
+	switch (key) {
+	case OPT_STATE:
+		return parse_states(arg);
+	case OPT_MIN_BLOCK:
+	case OPT_MAX_BLOCK:
+		if (parse__duration_ns(arg, 1000, dst)) {
+			pr_warn("offcpu: bad duration '%s' for --%s: expected e.g. 500us, 1ms, 5s",
+				arg, key == OPT_MIN_BLOCK ? "min-block" : "max-block");
+			return -EINVAL;
+		}
+		if (off.max_ns && off.min_ns > off.max_ns) {
+			pr_warn("offcpu: --min-block is above --max-block: nothing would be counted");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const char *states_text(void)
+{
+	static char buf[8];
+	size_t n = 0;
+
+	if (off.state_s)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%sS", n ? "," : "");
+	if (off.state_d)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%sD", n ? "," : "");
+	if (off.state_r)
+		snprintf(buf + n, sizeof(buf) - n, "%sR", n ? "," : "");
+	return buf;
+}
+
+static int offcpu_setup(struct session *s)
+{
+	const struct sp_opts *o = session__opts(s);
+	struct perf_event_attr attr;
+	char filter[256];
+	int err;
+
+	err = session__tracepoint(s, "sched", "sched_switch", &attr, &off.tp);
+	if (err)
+		return err;
+	off.f_prev_pid = tp__field(off.tp, "prev_pid");
+	off.f_prev_state = tp__field(off.tp, "prev_state");
+	off.f_next_pid = tp__field(off.tp, "next_pid");
+	if (!off.f_prev_pid || !off.f_prev_state || !off.f_next_pid) {
+		pr_warn("offcpu: sched:sched_switch lacks prev_pid, prev_state or next_pid on this "
+			"kernel");
+		return -ENOTSUP;
+	}
+	off.states = sched_state__new(off.tp);
+	if (!off.states)
+		return -errno;
+	off.system_wide = o->target.system_wide;
+	if (o->callchain)
+		attr.sample_type |= PERF_SAMPLE_CALLCHAIN;
+	/* Per-task events see only their task going out: the switch-in comes as a SWITCH record. */
+	if (!off.system_wide)
+		attr.context_switch = 1;
+
+	off.blocked = stack_table__new(NR_VALS, 0);
+	off.runq = stack_table__new(NR_VALS, 0);
+	off.by_tid = u64map__new();
+	if (!off.blocked || !off.runq || !off.by_tid)
+		return -ENOMEM;
+	if (o->interval > 0) {
+		off.blocked_iv = stack_table__new(NR_VALS, 0);
+		off.runq_iv = stack_table__new(NR_VALS, 0);
+		if (!off.blocked_iv || !off.runq_iv)
+			return -ENOMEM;
+	}
+	off.evidx = session__add_event(s, &attr, "sched:sched_switch");
+	if (off.evidx < 0)
+		return off.evidx;
+
+	/*
+	 * Kernel-side filters, where they cut volume without hiding a
+	 * switch-in we need. Per task: only switch-outs in counted states (S
+	 * and D are bits 1 and 2 in every prev_state encoding; run-queue waits
+	 * need everything). System-wide: drop this process's own switch-outs,
+	 * the poll loop's waits, which would only measure stackprof.
+	 */
+	filter[0] = 0;
+	if (!off.system_wide && !off.state_r)
+		snprintf(filter, sizeof(filter), "prev_state & %d",
+			 (off.state_s ? 1 : 0) | (off.state_d ? 2 : 0));
+	else if (off.system_wide)
+		snprintf(filter, sizeof(filter), "prev_pid != %d", (int)getpid());
+	if (filter[0])
+		return session__set_filter(s, off.evidx, filter);
+	return 0;
+}
+
+static struct pending *pending_of(uint32_t tid, bool create)
+{
+	uint64_t idx;
+
+	if (u64map__get(off.by_tid, tid, &idx))
+		return &off.pend[idx - 1];
+	if (!create)
+		return NULL;
+	if (off.nr_pend == off.cap_pend) {
+		size_t cap = off.cap_pend ? off.cap_pend * 2 : 256;
+		struct pending *p = realloc(off.pend, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		off.pend = p;
+		off.cap_pend = cap;
+	}
+	if (u64map__put(off.by_tid, tid, off.nr_pend + 1))
+		return NULL;
+	memset(&off.pend[off.nr_pend], 0, sizeof(off.pend[0]));
+	off.pend[off.nr_pend].tid = tid;
+	return &off.pend[off.nr_pend++];
+}
+
+static struct stack_table *interval_table(enum wait_kind kind)
+{
+	return kind == WAIT_RUNQ ? off.runq_iv : off.blocked_iv;
+}
+
+/* The thread runs again at @t1: charge the wait to its switch-out stack. */
+static void charge(struct pending *p, uint64_t t1)
+{
+	uint64_t delta, vals[NR_VALS];
+	struct stack_table *iv = interval_table(p->kind);
+
+	if (p->kind == WAIT_NONE || t1 < p->t0)
+		goto out_clear;
+	delta = t1 - p->t0;
+	if (delta < off.min_ns || (off.max_ns && delta > off.max_ns))
+		goto out_clear;
+	vals[VAL_NS] = delta;
+	vals[VAL_COUNT] = 1;
+	if (p->e) {
+		uint64_t *v = stack_entry__vals_mut(p->e);
+		uint32_t nk, nu;
+		const uint64_t *k = stack_entry__kernel(p->e, &nk);
+		const uint64_t *u = stack_entry__user(p->e, &nu);
+
+		v[VAL_NS] += delta;
+		v[VAL_COUNT] += 1;
+		if (iv)
+			stack_table__add(iv, stack_entry__pid(p->e), stack_entry__comm(p->e), k, nk, u,
+					 nu, vals);
+	}
+out_clear:
+	p->kind = WAIT_NONE;
+	p->e = NULL;
+}
+
+static void switch_in(uint32_t tid, uint64_t time)
+{
+	struct pending *p = pending_of(tid, false);
+
+	if (p && p->kind != WAIT_NONE)
+		charge(p, time);
+}
+
+static void switch_out(struct session *s, const struct sp_record *rec, uint32_t tid)
+{
+	uint64_t kernel[STACK_TABLE_MAX_DEPTH], user[STACK_TABLE_MAX_DEPTH], raw_state;
+	struct sched_state_info st;
+	enum wait_kind kind = WAIT_NONE;
+	struct stack_table *t;
+	struct pending *p;
+	uint32_t nk, nu;
+
+	if (tp_field__u64(off.f_prev_state, rec->raw, rec->raw_size, &raw_state))
+		return;
+	st = sched_state__decode(off.states, raw_state);
+	if (st.preempted || st.state == 'R')
+		kind = off.state_r ? WAIT_RUNQ : WAIT_NONE;
+	else if ((st.state == 'S' && off.state_s) || (st.state == 'D' && off.state_d))
+		kind = WAIT_BLOCKED;
+	else if (st.state == '?')
+		off.unknown_state++;
+
+	p = pending_of(tid, kind != WAIT_NONE);
+	if (!p)
+		return;
+	p->kind = WAIT_NONE;
+	p->e = NULL;
+	/* The idle task is "preempted" every time work arrives: not a wait. */
+	if (kind == WAIT_NONE || tid == 0)
+		return;
+	t = kind == WAIT_RUNQ ? off.runq : off.blocked;
+	session__split_chain(s, rec, kernel, &nk, user, &nu);
+	p->e = stack_table__get(t, rec->pid, syms__comm(session__syms(s), rec->pid, tid), kernel,
+				nk, user, nu);
+	p->kind = (uint8_t)kind;
+	p->t0 = rec->time;
+	p->pid = rec->pid;
+}
+
+static void offcpu_sample(struct session *s, const struct sp_record *rec)
+{
+	uint64_t prev_pid, next_pid;
+
+	if (rec->evidx != off.evidx)
+		return;
+	if (tp_field__u64(off.f_prev_pid, rec->raw, rec->raw_size, &prev_pid) ||
+	    tp_field__u64(off.f_next_pid, rec->raw, rec->raw_size, &next_pid))
+		return;
+	switch_out(s, rec, (uint32_t)prev_pid);
+	if (off.system_wide)
+		switch_in((uint32_t)next_pid, rec->time);
+}
+
+static void offcpu_sideband(struct session *s, const struct sp_record *rec)
+{
+	(void)s;
+	/* Per-task mode: a SWITCH record without the OUT flag is the task running again. */
+	if (rec->type == PERF_RECORD_SWITCH && !(rec->misc & PERF_RECORD_MISC_SWITCH_OUT))
+		switch_in(rec->tid, rec->time);
+}
+
+static void print_section(struct session *s, struct stack_table *t, FILE *f)
+{
+	const struct sp_opts *o = session__opts(s);
+	struct emit_opts eo = {
+		.val_idx = VAL_NS,
+		.top = o->top,
+		.width = isatty(fileno(f)) ? 160 : 0,
+		.unit = "TIME(us)",
+		.extra_idx = VAL_COUNT,
+		.extra_unit = "COUNT",
+		.divisor = 1000,
+	};
+
+	emit__table(f, t, session__syms(s), &eo);
+}
+
+static void offcpu_tick(struct session *s)
+{
+	const struct sp_opts *o = session__opts(s);
+
+	off.ticks++;
+	printf("# offcpu live %u: %llu us off-CPU in %llu blockings in the last %.3g s (states %s)\n",
+	       off.ticks, (unsigned long long)(stack_table__total(off.blocked_iv, VAL_NS) / 1000),
+	       (unsigned long long)stack_table__total(off.blocked_iv, VAL_COUNT), o->interval,
+	       states_text());
+	session__print_losses(s, stdout, false);
+	print_section(s, off.blocked_iv, stdout);
+	if (off.state_r) {
+		printf("# offcpu live %u run-queue wait: %llu us in %llu preemptions\n", off.ticks,
+		       (unsigned long long)(stack_table__total(off.runq_iv, VAL_NS) / 1000),
+		       (unsigned long long)stack_table__total(off.runq_iv, VAL_COUNT));
+		print_section(s, off.runq_iv, stdout);
+	}
+	putchar('\n');
+	fflush(stdout);
+	stack_table__reset(off.blocked_iv);
+	stack_table__reset(off.runq_iv);
+}
+
+/* A thread still blocked when the run ended, for the report's last section. */
+struct still_row {
+	uint64_t ns;
+	uint32_t tid;
+	char comm[STACK_COMM_LEN];
+	char where[128];
+};
+
+/*
+ * Charges threads still blocked at the end up to the end time, and returns
+ * them (malloc'd) so the report can list them apart.
+ */
+static struct still_row *charge_still_blocked(struct session *s, size_t *nr)
+{
+	uint64_t end = session__end_time(s);
+	struct still_row *rows;
+	size_t n = 0;
+
+	*nr = 0;
+	rows = calloc(off.nr_pend ? off.nr_pend : 1, sizeof(*rows));
+	if (!rows)
+		return NULL;
+	for (size_t i = 0; i < off.nr_pend; i++) {
+		struct pending *p = &off.pend[i];
+		struct still_row *r = &rows[n];
+		uint32_t nk, nu;
+		const uint64_t *k, *u;
+
+		if (p->kind != WAIT_BLOCKED || !p->e || end <= p->t0)
+			continue;
+		k = stack_entry__kernel(p->e, &nk);
+		u = stack_entry__user(p->e, &nu);
+		r->ns = end - p->t0;
+		r->tid = p->tid;
+		snprintf(r->comm, sizeof(r->comm), "%s", stack_entry__comm(p->e));
+		/* The innermost user frame says what the thread waits in; else the kernel leaf. */
+		if (nu)
+			emit__frame_name(session__syms(s), false, u[0], nk == 0, false, r->where,
+					 sizeof(r->where));
+		else if (nk)
+			emit__frame_name(session__syms(s), true, k[0], true, false, r->where,
+					 sizeof(r->where));
+		else
+			snprintf(r->where, sizeof(r->where), "[no stack]");
+		charge(p, end);
+		n++;
+	}
+	*nr = n;
+	return rows;
+}
+
+static void print_still_blocked(const struct still_row *rows, size_t n)
+{
+	if (!n)
+		return;
+	printf("# still blocked at the end: %zu thread%s, charged up to the end time\n", n,
+	       n == 1 ? "" : "s");
+	printf("%10s %8s %-15s %s\n", "TIME(us)", "TID", "COMM", "BLOCKED IN");
+	for (size_t i = 0; i < n; i++)
+		printf("%10llu %8u %-15s %s\n", (unsigned long long)(rows[i].ns / 1000), rows[i].tid,
+		       rows[i].comm, rows[i].where);
+}
+
+static int offcpu_report(struct session *s)
+{
+	const struct sp_opts *o = session__opts(s);
+	double secs = (double)(session__end_time(s) - session__start_time(s)) / 1e9;
+	struct still_row *still;
+	size_t nr_still;
+	int err = 0;
+
+	/* Charged first, so the totals and the folded file include them. */
+	still = charge_still_blocked(s, &nr_still);
+	printf("# offcpu: %llu us off-CPU in %llu blockings over %.2f s (states %s; values in "
+	       "microseconds)\n",
+	       (unsigned long long)(stack_table__total(off.blocked, VAL_NS) / 1000),
+	       (unsigned long long)stack_table__total(off.blocked, VAL_COUNT), secs, states_text());
+	session__print_losses(s, stdout, false);
+	if (session__lost(s))
+		pr_warn("offcpu: %llu events were lost: blocked times are incomplete; raise -m or "
+			"narrow the targets",
+			(unsigned long long)session__lost(s));
+	if (off.unknown_state)
+		pr_warn("offcpu: %llu switch-outs had a prev_state this kernel's format did not "
+			"explain",
+			(unsigned long long)off.unknown_state);
+	print_section(s, off.blocked, stdout);
+	if (off.state_r) {
+		printf("# offcpu run-queue wait: %llu us in %llu preemptions\n",
+		       (unsigned long long)(stack_table__total(off.runq, VAL_NS) / 1000),
+		       (unsigned long long)stack_table__total(off.runq, VAL_COUNT));
+		print_section(s, off.runq, stdout);
+	}
+	print_still_blocked(still, nr_still);
+	free(still);
+	fflush(stdout);
+	if (o->output) {
+		struct emit_part parts[2] = {
+			{ .table = off.blocked,
+			  .opts = { .val_idx = VAL_NS, .annotate = o->annotate, .divisor = 1000 } },
+			{ .table = off.runq,
+			  .opts = { .val_idx = VAL_NS,
+				    .annotate = o->annotate,
+				    .divisor = 1000,
+				    .root_frame = "[runqueue]" } },
+		};
+
+		err = emit__folded_parts_path(o->output, parts, off.state_r ? 2 : 1,
+					      session__syms(s));
+		if (!err)
+			fprintf(stderr, "stackprof: folded stacks (microseconds) written to %s\n",
+				o->output);
+	}
+	return err;
+}
+
+static void offcpu_teardown(struct session *s)
+{
+	(void)s;
+	stack_table__delete(off.blocked);
+	stack_table__delete(off.runq);
+	stack_table__delete(off.blocked_iv);
+	stack_table__delete(off.runq_iv);
+	u64map__delete(off.by_tid);
+	sched_state__delete(off.states);
+	free(off.pend);
+	off.blocked = off.runq = off.blocked_iv = off.runq_iv = NULL;
+	off.by_tid = NULL;
+	off.states = NULL;
+	off.pend = NULL;
+}
+
+const struct profiler offcpu_profiler = {
+	.name = "offcpu",
+	.summary = "blocked time per stack: from switch-out to running again (sched_switch)",
+	.examples = "  stackprof offcpu -g -- ./server            # a command's threads\n"
+		    "  stackprof offcpu -g -p 1234 -d 10 -o off.folded\n"
+		    "  stackprof offcpu -g --state D              # uninterruptible waits, system-wide\n"
+		    "  stackprof offcpu -g --min-block 1ms --max-block 5s\n"
+		    "  stackprof offcpu -g -i 1                   # live table every second\n",
+	.options = offcpu_options,
+	.parse_option = offcpu_parse_option,
+	.setup = offcpu_setup,
+	.sample = offcpu_sample,
+	.sideband = offcpu_sideband,
+	.tick = offcpu_tick,
+	.report = offcpu_report,
+	.teardown = offcpu_teardown,
+};
