@@ -54,6 +54,7 @@ struct sp_event {
 	struct perf_event_attr attr;
 	char name[64];
 	char *filter;
+	bool cpu_wide; /* every CPU, no thread: even when the targets are tasks */
 	struct perf_evsel *evsel;
 	struct sp_record_format fmt;
 };
@@ -175,6 +176,16 @@ void session__delete(struct session *s)
 	free(s);
 }
 
+int session__add_event_cpu_wide(struct session *s, const struct perf_event_attr *attr,
+				const char *name)
+{
+	int idx = session__add_event(s, attr, name);
+
+	if (idx >= 0)
+		s->events[idx].cpu_wide = true;
+	return idx;
+}
+
 int session__add_event(struct session *s, const struct perf_event_attr *attr, const char *name)
 {
 	struct sp_event *ev;
@@ -208,6 +219,8 @@ int session__add_event(struct session *s, const struct perf_event_attr *attr, co
 	return s->nr_events++;
 }
 
+static int apply_filter(struct session *s, struct sp_event *ev);
+
 int session__tracepoint(struct session *s, const char *sys, const char *name,
 			struct perf_event_attr *attr, const struct tp **tp)
 {
@@ -239,6 +252,9 @@ int session__set_filter(struct session *s, int evidx, const char *filter)
 		return -ENOMEM;
 	free(s->events[evidx].filter);
 	s->events[evidx].filter = copy;
+	/* Already open: the kernel takes the new filter at once. */
+	if (s->events[evidx].evsel && s->events[evidx].evsel->fd)
+		return apply_filter(s, &s->events[evidx]);
 	return 0;
 }
 
@@ -436,13 +452,15 @@ static int open_events(struct session *s)
 		 * later; -t watches just the named threads. A launched command is
 		 * enabled by its exec, so the fork-and-wait prelude is not counted.
 		 */
-		ev->attr.inherit = !t->system_wide && !t->tid_list;
-		ev->attr.enable_on_exec = t->child > 0;
+		ev->attr.inherit = !t->system_wide && !t->tid_list && !ev->cpu_wide;
+		ev->attr.enable_on_exec = t->child > 0 && !ev->cpu_wide;
 		ev->attr.watermark = 1;
 		ev->attr.wakeup_watermark = s->opts->mmap_pages * (uint32_t)getpagesize() / 4;
 		ev->evsel = perf_evsel__new(&ev->attr);
 		if (!ev->evsel)
 			return -ENOMEM;
+		/* libperf then opens it on every online CPU with no thread, and never filters its fds. */
+		ev->evsel->system_wide = ev->cpu_wide;
 		perf_evlist__add(s->evlist, ev->evsel);
 	}
 	perf_evlist__set_maps(s->evlist, s->cpus, s->threads);
@@ -722,6 +740,10 @@ int session__run(struct session *s)
 
 	s->start_time = session__now();
 	if (t->child > 0) {
+		/* enable_on_exec is for task events: CPU-wide ones are enabled now. */
+		for (int i = 0; i < s->nr_events; i++)
+			if (s->events[i].cpu_wide)
+				perf_evsel__enable(s->events[i].evsel);
 		err = target__start(t);
 		if (err)
 			goto out_restore;

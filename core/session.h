@@ -60,8 +60,17 @@ int session__tracepoint(struct session *s, const char *sys, const char *name,
 			struct perf_event_attr *attr, const struct tp **tp);
 
 /*
- * Sets a tracepoint filter on event @evidx, applied when the event is opened
- * (PERF_EVENT_IOC_SET_FILTER). Returns 0 or -errno.
+ * Like session__add_event(), but the event watches every online CPU with no
+ * thread even when the targets are tasks (e.g. to see a target thread being
+ * switched in by whichever task ran before it). Not inherited.
+ */
+int session__add_event_cpu_wide(struct session *s, const struct perf_event_attr *attr,
+				const char *name);
+
+/*
+ * Sets a tracepoint filter on event @evidx (PERF_EVENT_IOC_SET_FILTER):
+ * applied when the event is opened, or at once when it already is, so a
+ * profiler can widen it while running. Returns 0 or -errno.
  */
 int session__set_filter(struct session *s, int evidx, const char *filter);
 

@@ -4,11 +4,13 @@
  * charged to the stack it had when it was switched out.
  *
  * Switch-outs come from the sched:sched_switch tracepoint with call chains.
- * Switch-ins come, for per-task targets, from PERF_RECORD_SWITCH records of
- * the same per-task event (the tracepoint alone only fires for the task going
- * out), and system-wide from the same tracepoint's next_pid on every CPU.
- * docs/offcpu.md says why. Pairing an out on one CPU with an in on another
- * relies on the core's time ordering.
+ * A switch-in is the earliest of: sched_switch's next_pid on any CPU (the
+ * scheduler's own moment; per-task targets get a CPU-wide copy of the
+ * tracepoint without call chains, filtered in the kernel to their threads),
+ * and the context-switch record the kernel writes once the switch is done
+ * (which also covers what the tracepoint misses). docs/offcpu.md says why.
+ * Pairing an out on one CPU with an in on another relies on the core's time
+ * ordering.
  */
 #include "core/emit.h"
 #include "core/log.h"
@@ -51,11 +53,16 @@ static struct {
 	bool state_s, state_d, state_r;
 	uint64_t min_ns, max_ns; /* max 0 = none */
 
-	const struct tp *tp;
-	const struct tp_field *f_prev_pid, *f_prev_state, *f_next_pid;
+	const struct tp *tp, *tp_in;
+	const struct tp_field *f_prev_pid, *f_prev_state, *f_next_pid, *f_in_next_pid;
 	struct sched_state *states;
 	int evidx;
+	int in_evidx; /* per-task targets: CPU-wide sched_switch for switch-in times, or -1 */
 	bool system_wide;
+	struct u64map *in_tids; /* threads the switch-in filter names */
+	char *in_filter;
+	size_t in_filter_len;
+	bool in_filter_full;
 
 	struct stack_table *blocked, *runq;
 	struct stack_table *blocked_iv, *runq_iv; /* -i: since the last tick */
@@ -138,6 +145,72 @@ static const char *states_text(void)
 	return buf;
 }
 
+/* Longest tracepoint filter the kernel takes (it copies at most a page). */
+#define IN_FILTER_MAX 4000
+
+/*
+ * Adds @tid to the switch-in filter ("next_pid == a || next_pid == b ...").
+ * Threads past what a filter can hold keep the context-switch record as
+ * their switch-in, a few microseconds late.
+ */
+static void in_filter_add(struct session *s, uint32_t tid)
+{
+	uint64_t known;
+	char term[40];
+	int n;
+
+	if (off.in_evidx < 0 || off.in_filter_full || u64map__get(off.in_tids, tid, &known))
+		return;
+	n = snprintf(term, sizeof(term), "%snext_pid == %u", off.in_filter_len ? " || " : "", tid);
+	if (off.in_filter_len + (size_t)n >= IN_FILTER_MAX) {
+		off.in_filter_full = true;
+		pr_info("offcpu: switch-in filter full at %zu threads; later threads use "
+			"context-switch records",
+			u64map__nr(off.in_tids));
+		return;
+	}
+	memcpy(off.in_filter + off.in_filter_len, term, (size_t)n + 1);
+	off.in_filter_len += (size_t)n;
+	if (u64map__put(off.in_tids, tid, 1) || session__set_filter(s, off.in_evidx, off.in_filter))
+		off.in_filter_full = true;
+}
+
+/*
+ * Per-task targets: a per-task event fires only while its own task runs,
+ * so it cannot see the moment the scheduler picks that task again; the
+ * context-switch record comes only after the switch (and after the
+ * previous task's sample) is done, a few microseconds late. A CPU-wide
+ * sched_switch without call chains, filtered in the kernel to next_pid of
+ * the target threads, gives the scheduler's own moment at a small cost.
+ */
+static int add_switch_in_event(struct session *s)
+{
+	const struct target *t = &session__opts(s)->target;
+	struct perf_event_attr attr;
+	int err;
+
+	err = session__tracepoint(s, "sched", "sched_switch", &attr, &off.tp_in);
+	if (err)
+		return err;
+	off.f_in_next_pid = tp__field(off.tp_in, "next_pid");
+	off.in_tids = u64map__new();
+	off.in_filter = calloc(1, IN_FILTER_MAX);
+	if (!off.f_in_next_pid || !off.in_tids || !off.in_filter)
+		return -ENOMEM;
+	off.in_evidx = session__add_event_cpu_wide(s, &attr, "sched:sched_switch (switch-in)");
+	if (off.in_evidx < 0)
+		return off.in_evidx;
+	/* Threads known now; a launched command's, and threads created later, join as seen. */
+	for (size_t i = 0; i < t->nr_tids; i++)
+		in_filter_add(s, (uint32_t)t->tids[i]);
+	if (!off.in_filter_len) {
+		/* No thread yet: match nothing until the first one shows up. */
+		snprintf(off.in_filter, IN_FILTER_MAX, "next_pid == -1");
+		return session__set_filter(s, off.in_evidx, off.in_filter);
+	}
+	return 0;
+}
+
 static int offcpu_setup(struct session *s)
 {
 	const struct sp_opts *o = session__opts(s);
@@ -160,11 +233,15 @@ static int offcpu_setup(struct session *s)
 	if (!off.states)
 		return -errno;
 	off.system_wide = o->target.system_wide;
+	off.in_evidx = -1;
 	if (o->callchain)
 		attr.sample_type |= PERF_SAMPLE_CALLCHAIN;
-	/* Per-task events see only their task going out: the switch-in comes as a SWITCH record. */
-	if (!off.system_wide)
-		attr.context_switch = 1;
+	/*
+	 * Context-switch records end a blocking when nothing earlier did: the
+	 * only switch-in a per-task event can see, and system-wide a safety
+	 * net, since some kernels drop sched_switch when a CPU leaves idle.
+	 */
+	attr.context_switch = 1;
 
 	off.blocked = stack_table__new(NR_VALS, 0);
 	off.runq = stack_table__new(NR_VALS, 0);
@@ -180,6 +257,11 @@ static int offcpu_setup(struct session *s)
 	off.evidx = session__add_event(s, &attr, "sched:sched_switch");
 	if (off.evidx < 0)
 		return off.evidx;
+	if (!off.system_wide) {
+		err = add_switch_in_event(s);
+		if (err)
+			return err;
+	}
 
 	/*
 	 * Kernel-side filters, where they cut volume without hiding a
@@ -306,21 +388,34 @@ static void offcpu_sample(struct session *s, const struct sp_record *rec)
 {
 	uint64_t prev_pid, next_pid;
 
+	if (rec->evidx == off.in_evidx) {
+		if (!tp_field__u64(off.f_in_next_pid, rec->raw, rec->raw_size, &next_pid))
+			switch_in((uint32_t)next_pid, rec->time);
+		return;
+	}
 	if (rec->evidx != off.evidx)
 		return;
 	if (tp_field__u64(off.f_prev_pid, rec->raw, rec->raw_size, &prev_pid) ||
 	    tp_field__u64(off.f_next_pid, rec->raw, rec->raw_size, &next_pid))
 		return;
 	switch_out(s, rec, (uint32_t)prev_pid);
-	if (off.system_wide)
-		switch_in((uint32_t)next_pid, rec->time);
+	/*
+	 * The same tracepoint hit is the next task's switch-in. Per task this
+	 * matters most: this sample's time is taken before its call chain is
+	 * walked, while the CPU-wide copy of the hit is stamped after it.
+	 */
+	switch_in((uint32_t)next_pid, rec->time);
 }
 
 static void offcpu_sideband(struct session *s, const struct sp_record *rec)
 {
-	(void)s;
-	/* Per-task mode: a SWITCH record without the OUT flag is the task running again. */
-	if (rec->type == PERF_RECORD_SWITCH && !(rec->misc & PERF_RECORD_MISC_SWITCH_OUT))
+	if (rec->type != PERF_RECORD_SWITCH && rec->type != PERF_RECORD_SWITCH_CPU_WIDE)
+		return;
+	/* Per task, every thread of the targets writes these: the filter learns new ones. */
+	if (rec->type == PERF_RECORD_SWITCH)
+		in_filter_add(s, rec->tid);
+	/* Without the OUT flag, the record's thread is the one now running. */
+	if (!(rec->misc & PERF_RECORD_MISC_SWITCH_OUT))
 		switch_in(rec->tid, rec->time);
 }
 
@@ -487,6 +582,12 @@ static void offcpu_teardown(struct session *s)
 	stack_table__delete(off.blocked_iv);
 	stack_table__delete(off.runq_iv);
 	u64map__delete(off.by_tid);
+	u64map__delete(off.in_tids);
+	free(off.in_filter);
+	off.in_tids = NULL;
+	off.in_filter = NULL;
+	off.in_filter_len = 0;
+	off.in_filter_full = false;
 	sched_state__delete(off.states);
 	free(off.pend);
 	off.blocked = off.runq = off.blocked_iv = off.runq_iv = NULL;

@@ -1,0 +1,375 @@
+/*
+ * Workload with off-CPU time known by construction: the main thread blocks in
+ * named functions for known durations, measures each blocking call itself and
+ * reports what it measured, so a test compares a profile with the truth of
+ * the same run.
+ *
+ *   blocker [--delay SEC] [--truth FILE]
+ *
+ * In order, on the main thread (comm "blocker"):
+ *   sleep_wait  -> do_nanosleep -> nanosleep     5 x 100 ms   (state S)
+ *   pipe_wait   -> do_read -> read               3 x ~200 ms  (state S): a
+ *                  helper thread writes the byte 200 ms after being told to
+ *   mutex_wait  -> do_lock -> pthread_mutex_lock 3 x ~150 ms  (state S, futex):
+ *                  a helper thread holds the mutex for 150 ms
+ *   cpu_burn    -> spin                          300 ms of CPU time, no blocking
+ *
+ * libc's syscall wrappers are frameless, so a frame-pointer chain taken in the
+ * kernel skips the wrapper's direct caller (do_read); each function of
+ * interest therefore reaches libc through a helper of its own and keeps its
+ * own frame in the chain.
+ *
+ * The helper threads ("blk-pipe", "blk-mutex") are created before the delay
+ * and block only in functions named helper_*, never in the functions above.
+ * With --delay the main thread first sleeps SEC seconds in startup_delay, so
+ * a profiler can attach with -p before the measured part starts.
+ *
+ * At the end the truth goes to stderr (and to FILE with --truth), one line per
+ * function, times in microseconds of CLOCK_MONOTONIC around each blocking call:
+ *   blocker: truth FUNC TOTAL_US CALLS EACH_US,EACH_US,...
+ * and one line for the main thread as a whole (wall time since main() and the
+ * thread's CPU time, so wall - cpu bounds its total off-CPU time):
+ *   blocker: thread PID TID WALL_US CPU_US
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+#define barrier() __asm__ __volatile__("" ::: "memory")
+
+#define NSEC_PER_MSEC 1000000LL
+#define NSEC_PER_SEC 1000000000LL
+
+#define SLEEP_CALLS 5
+#define SLEEP_NS (100 * NSEC_PER_MSEC)
+#define PIPE_CALLS 3
+#define PIPE_NS (200 * NSEC_PER_MSEC)
+#define MUTEX_CALLS 3
+#define MUTEX_NS (150 * NSEC_PER_MSEC)
+#define BURN_NS (300 * NSEC_PER_MSEC)
+#define MAX_CALLS 8
+
+enum { F_SLEEP, F_PIPE, F_MUTEX, F_BURN, NR_FUNCS };
+
+static const char *const func_names[NR_FUNCS] = {
+    "sleep_wait",
+    "pipe_wait",
+    "mutex_wait",
+    "cpu_burn",
+};
+
+/* Measured nanoseconds of each call of each function. */
+static struct {
+	long long ns[MAX_CALLS];
+	int calls;
+} truth[NR_FUNCS];
+
+/* main -> pipe helper: "write the data byte in 200 ms"; helper -> main: the data. */
+static int pipe_go[2], pipe_data[2];
+/* main -> mutex helper: "take the mutex"; helper -> main: "taken". */
+static int mutex_go[2], mutex_held[2];
+static pthread_mutex_t the_mutex = PTHREAD_MUTEX_INITIALIZER;
+static volatile unsigned long sink;
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "blocker: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+static long long clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static void record(int func, long long ns)
+{
+	if (truth[func].calls < MAX_CALLS)
+		truth[func].ns[truth[func].calls++] = ns;
+}
+
+/* ---------------------------------------------------------- libc helpers */
+
+static NOINLINE void do_nanosleep(long long ns)
+{
+	struct timespec ts = {.tv_sec = ns / NSEC_PER_SEC, .tv_nsec = ns % NSEC_PER_SEC};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	barrier();
+}
+
+static NOINLINE void do_read(int fd)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		die("read", n < 0 ? errno : EPIPE);
+	barrier();
+}
+
+static NOINLINE void do_write(int fd)
+{
+	char c = 'x';
+	ssize_t n;
+
+	do
+		n = write(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		die("write", n < 0 ? errno : EPIPE);
+	barrier();
+}
+
+static NOINLINE void do_lock(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_lock(m);
+
+	if (err)
+		die("pthread_mutex_lock", err);
+	barrier();
+}
+
+static NOINLINE void do_unlock(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_unlock(m);
+
+	if (err)
+		die("pthread_mutex_unlock", err);
+	barrier();
+}
+
+/* ---------------------------------------------------------- helper threads */
+
+static NOINLINE void helper_wait_go(int fd)
+{
+	do_read(fd);
+	barrier();
+}
+
+static NOINLINE void helper_pause(long long ns)
+{
+	do_nanosleep(ns);
+	barrier();
+}
+
+static NOINLINE void *helper_pipe_loop(void *arg)
+{
+	int i;
+
+	(void)arg;
+	pthread_setname_np(pthread_self(), "blk-pipe");
+	for (i = 0; i < PIPE_CALLS; i++) {
+		helper_wait_go(pipe_go[0]);
+		helper_pause(PIPE_NS);
+		do_write(pipe_data[1]);
+	}
+	return NULL;
+}
+
+static NOINLINE void *helper_mutex_loop(void *arg)
+{
+	int i;
+
+	(void)arg;
+	pthread_setname_np(pthread_self(), "blk-mutex");
+	for (i = 0; i < MUTEX_CALLS; i++) {
+		helper_wait_go(mutex_go[0]);
+		do_lock(&the_mutex);
+		do_write(mutex_held[1]);
+		helper_pause(MUTEX_NS);
+		do_unlock(&the_mutex);
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------- the main thread */
+
+static NOINLINE void startup_delay(long long ns)
+{
+	do_nanosleep(ns);
+	barrier();
+}
+
+static NOINLINE void sleep_wait(void)
+{
+	do_nanosleep(SLEEP_NS);
+	barrier();
+}
+
+static NOINLINE void pipe_wait(void)
+{
+	do_read(pipe_data[0]);
+	barrier();
+}
+
+static NOINLINE void mutex_wait(void)
+{
+	do_lock(&the_mutex);
+	barrier();
+}
+
+static NOINLINE void spin(long long cpu_ns)
+{
+	long long end = clock_ns(CLOCK_THREAD_CPUTIME_ID) + cpu_ns;
+	unsigned long acc = 0;
+	long i;
+
+	do {
+		for (i = 0; i < 20000; i++) {
+			acc += (unsigned long)i ^ (acc >> 3);
+			barrier();
+		}
+	} while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < end);
+	sink += acc;
+}
+
+static NOINLINE void cpu_burn(void)
+{
+	spin(BURN_NS);
+	barrier();
+}
+
+static NOINLINE void run_sleeps(void)
+{
+	long long t0;
+	int i;
+
+	for (i = 0; i < SLEEP_CALLS; i++) {
+		t0 = clock_ns(CLOCK_MONOTONIC);
+		sleep_wait();
+		record(F_SLEEP, clock_ns(CLOCK_MONOTONIC) - t0);
+	}
+}
+
+static NOINLINE void run_pipes(void)
+{
+	long long t0;
+	int i;
+
+	for (i = 0; i < PIPE_CALLS; i++) {
+		/* The helper starts its 200 ms when it sees the go byte. */
+		do_write(pipe_go[1]);
+		t0 = clock_ns(CLOCK_MONOTONIC);
+		pipe_wait();
+		record(F_PIPE, clock_ns(CLOCK_MONOTONIC) - t0);
+	}
+}
+
+static NOINLINE void run_mutexes(void)
+{
+	long long t0;
+	int i;
+
+	for (i = 0; i < MUTEX_CALLS; i++) {
+		do_write(mutex_go[1]);
+		/* Wait (outside mutex_wait) until the helper holds the mutex. */
+		helper_wait_go(mutex_held[0]);
+		t0 = clock_ns(CLOCK_MONOTONIC);
+		mutex_wait();
+		record(F_MUTEX, clock_ns(CLOCK_MONOTONIC) - t0);
+		do_unlock(&the_mutex);
+	}
+}
+
+static NOINLINE void run_burn(void)
+{
+	long long t0 = clock_ns(CLOCK_MONOTONIC);
+
+	cpu_burn();
+	/* Wall time of the burn: CPU plus any preemption, never a blocking. */
+	record(F_BURN, clock_ns(CLOCK_MONOTONIC) - t0);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: blocker [--delay SEC] [--truth FILE]\n");
+	exit(2);
+}
+
+static void print_truth(FILE *f, long long wall_ns, long long cpu_ns)
+{
+	int i, j;
+
+	for (i = 0; i < NR_FUNCS; i++) {
+		long long sum = 0;
+
+		for (j = 0; j < truth[i].calls; j++)
+			sum += truth[i].ns[j];
+		fprintf(f, "blocker: truth %s %lld %d ", func_names[i], sum / 1000, truth[i].calls);
+		for (j = 0; j < truth[i].calls; j++)
+			fprintf(f, "%s%lld", j ? "," : "", truth[i].ns[j] / 1000);
+		fputc('\n', f);
+	}
+	fprintf(f, "blocker: thread %d %d %lld %lld\n", (int)getpid(), (int)gettid(),
+		wall_ns / 1000, cpu_ns / 1000);
+}
+
+int main(int argc, char **argv)
+{
+	long long start = clock_ns(CLOCK_MONOTONIC), wall, cpu;
+	const char *truth_path = NULL;
+	double delay = 0;
+	pthread_t th[2];
+	int i, err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--delay") && i + 1 < argc) {
+			char *end;
+
+			delay = strtod(argv[++i], &end);
+			if (end == argv[i] || *end || !(delay >= 0) || delay > 3600)
+				usage();
+		} else if (!strcmp(argv[i], "--truth") && i + 1 < argc) {
+			truth_path = argv[++i];
+		} else {
+			usage();
+		}
+	}
+
+	if (pipe(pipe_go) || pipe(pipe_data) || pipe(mutex_go) || pipe(mutex_held))
+		die("pipe", errno);
+	err = pthread_create(&th[0], NULL, helper_pipe_loop, NULL);
+	if (!err)
+		err = pthread_create(&th[1], NULL, helper_mutex_loop, NULL);
+	if (err)
+		die("pthread_create", err);
+
+	if (delay > 0)
+		startup_delay((long long)(delay * NSEC_PER_SEC));
+
+	run_sleeps();
+	run_pipes();
+	run_mutexes();
+	run_burn();
+
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	wall = clock_ns(CLOCK_MONOTONIC) - start;
+	cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+
+	print_truth(stderr, wall, cpu);
+	if (truth_path) {
+		FILE *f = fopen(truth_path, "w");
+
+		if (!f)
+			die(truth_path, errno);
+		print_truth(f, wall, cpu);
+		if (fclose(f))
+			die(truth_path, errno);
+	}
+	return 0;
+}

@@ -1,0 +1,330 @@
+/*
+ * Workload with heavy context switching and a ground truth from the kernel:
+ * two threads pass a byte back and forth over two pipes as fast as they can.
+ *
+ *   pingpong [--delay SEC] [--truth FILE] [--cpu N] [--tag TAG] [SECONDS]
+ *                                                       (default 3 s)
+ *
+ * Thread "pp-ping" runs ping_loop -> ping_once -> do_write/do_read and thread
+ * "pp-pong" runs pong_loop -> pong_once -> do_read/do_write; each blocks in
+ * read (state S) while the other runs. The main thread ("pingpong") only
+ * creates and joins them. With --cpu N both threads run on CPU N only, so each
+ * wake-up may preempt the waker and the threads also wait on a run queue.
+ * With --tag TAG the threads are named "ping-TAG" and "pong-TAG" instead, so
+ * a system-wide profile can tell this run from any other pingpong.
+ *
+ * Each of the two threads reads, at its start and at its end, its wall clock
+ * (CLOCK_MONOTONIC), its CPU time (CLOCK_THREAD_CPUTIME_ID, exact up to now)
+ * and the run-queue wait the scheduler has charged it (/proc/thread-self/
+ * schedstat, field 2), and prints the differences to stderr (and FILE):
+ *   pingpong: thread ROLE COMM TID WALL_NS CPU_NS RUN_DELAY_NS TIMESLICES STEAL_NS
+ * with ROLE "ping" or "pong". STEAL_NS is the time the hypervisor took from
+ * all CPUs together meanwhile (/proc/stat, 10 ms ticks): a thread's CPU time
+ * leaves out time stolen while it ran, so WALL - CPU overstates its off-CPU
+ * time by at most that much.
+ * Between the two readings the thread is on CPU, blocked, or runnable and
+ * waiting, so WALL - CPU is its whole off-CPU time and RUN_DELAY the part of
+ * it spent runnable on a run queue (after a wake-up or a preemption).
+ * Nothing blocks before the first or after the last reading.
+ *
+ * At the end: "pingpong: ROUNDS round trips in SECS s (RATE/s)".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+#define barrier() __asm__ __volatile__("" ::: "memory")
+
+#define NSEC_PER_SEC 1000000000LL
+
+enum { BYTE_PING = 'p', BYTE_STOP = 's' };
+
+struct times {
+	long long wall, cpu, run_delay, slices, steal;
+};
+
+struct thread_truth {
+	const char *role;
+	char comm[16];
+	int tid;
+	struct times start, end;
+};
+
+static int to_pong[2], to_ping[2];
+static long long deadline_ns;
+static unsigned long rounds;
+static struct thread_truth truth_ping = {.role = "ping", .comm = "pp-ping"};
+static struct thread_truth truth_pong = {.role = "pong", .comm = "pp-pong"};
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "pingpong: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+static long long clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/*
+ * Nanoseconds the hypervisor has stolen from all CPUs together (the steal
+ * column of /proc/stat's "cpu" line, in USER_HZ ticks), or -1.
+ */
+static long long read_steal(void)
+{
+	unsigned long long v[8];
+	char buf[256];
+	ssize_t n;
+	long hz = sysconf(_SC_CLK_TCK);
+	int fd;
+
+	fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || hz <= 0)
+		return -1;
+	buf[n] = 0;
+	if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]) != 8)
+		return -1;
+	return (long long)(v[7] * (NSEC_PER_SEC / hz));
+}
+
+/* Reads the calling thread's times without allocating or taking any lock. */
+static void read_times(struct times *t)
+{
+	char buf[128];
+	ssize_t n;
+	int fd;
+
+	t->run_delay = t->slices = -1;
+	t->steal = read_steal();
+	fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			unsigned long long on, delay, slices;
+
+			buf[n] = 0;
+			if (sscanf(buf, "%llu %llu %llu", &on, &delay, &slices) == 3) {
+				t->run_delay = (long long)delay;
+				t->slices = (long long)slices;
+			}
+		}
+	}
+	t->cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	t->wall = clock_ns(CLOCK_MONOTONIC);
+}
+
+static NOINLINE void do_write(int fd, char c)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		die("write", n < 0 ? errno : EPIPE);
+	barrier();
+}
+
+static NOINLINE char do_read(int fd)
+{
+	ssize_t n;
+	char c;
+
+	do
+		n = read(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		die("read", n < 0 ? errno : EPIPE);
+	barrier();
+	return c;
+}
+
+static NOINLINE void ping_once(void)
+{
+	do_write(to_pong[1], BYTE_PING);
+	do_read(to_ping[0]);
+	barrier();
+}
+
+static NOINLINE void *ping_loop(void *arg)
+{
+	unsigned long n = 0;
+
+	(void)arg;
+	/* Named by the thread itself, before it can first be switched out. */
+	pthread_setname_np(pthread_self(), truth_ping.comm);
+	truth_ping.tid = gettid();
+	read_times(&truth_ping.start);
+	do {
+		ping_once();
+		n++;
+	} while (clock_ns(CLOCK_MONOTONIC) < deadline_ns);
+	do_write(to_pong[1], BYTE_STOP);
+	read_times(&truth_ping.end);
+	rounds = n;
+	return NULL;
+}
+
+/* Returns 0 when told to stop. */
+static NOINLINE int pong_once(void)
+{
+	if (do_read(to_pong[0]) == BYTE_STOP)
+		return 0;
+	do_write(to_ping[1], BYTE_PING);
+	barrier();
+	return 1;
+}
+
+static NOINLINE void *pong_loop(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), truth_pong.comm);
+	truth_pong.tid = gettid();
+	read_times(&truth_pong.start);
+	while (pong_once())
+		;
+	read_times(&truth_pong.end);
+	return NULL;
+}
+
+static void print_truth(FILE *f, double secs)
+{
+	const struct thread_truth *const all[2] = {&truth_ping, &truth_pong};
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct thread_truth *t = all[i];
+
+		fprintf(f, "pingpong: thread %s %s %d %lld %lld %lld %lld %lld\n", t->role, t->comm,
+			t->tid, t->end.wall - t->start.wall, t->end.cpu - t->start.cpu,
+			t->end.run_delay - t->start.run_delay, t->end.slices - t->start.slices,
+			t->start.steal < 0 || t->end.steal < 0 ? -1
+							       : t->end.steal - t->start.steal);
+	}
+	fprintf(f, "pingpong: %lu round trips in %.3f s (%.0f/s)\n", rounds, secs,
+		secs > 0 ? rounds / secs : 0.0);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: pingpong [--delay SEC] [--truth FILE] [--cpu N] [--tag TAG] "
+			"[SECONDS]\n");
+	exit(2);
+}
+
+static double parse_seconds(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 86400)
+		usage();
+	return v;
+}
+
+/* A thread name holds 15 characters: "ping-" and up to 10 of TAG. */
+static void set_tag(const char *tag)
+{
+	if (!*tag || strlen(tag) > 10 || strchr(tag, ' '))
+		usage();
+	snprintf(truth_ping.comm, sizeof(truth_ping.comm), "ping-%s", tag);
+	snprintf(truth_pong.comm, sizeof(truth_pong.comm), "pong-%s", tag);
+}
+
+static int parse_cpu(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v >= CPU_SETSIZE)
+		usage();
+	return (int)v;
+}
+
+int main(int argc, char **argv)
+{
+	const char *truth_path = NULL;
+	double seconds = 3, delay = 0, secs;
+	long long t0;
+	pthread_t th[2];
+	int i, err, have_secs = 0, cpu = -1;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--delay") && i + 1 < argc)
+			delay = parse_seconds(argv[++i]);
+		else if (!strcmp(argv[i], "--truth") && i + 1 < argc)
+			truth_path = argv[++i];
+		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
+			cpu = parse_cpu(argv[++i]);
+		else if (!strcmp(argv[i], "--tag") && i + 1 < argc)
+			set_tag(argv[++i]);
+		else if (argv[i][0] != '-' && !have_secs++)
+			seconds = parse_seconds(argv[i]);
+		else
+			usage();
+	}
+
+	if (delay > 0) {
+		struct timespec ts = {.tv_sec = (time_t)delay,
+				      .tv_nsec = (long)((delay - (time_t)delay) * NSEC_PER_SEC)};
+
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	}
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		/* Inherited by the threads created below. */
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			die("sched_setaffinity", errno);
+	}
+	if (pipe(to_pong) || pipe(to_ping))
+		die("pipe", errno);
+
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	deadline_ns = t0 + (long long)(seconds * NSEC_PER_SEC);
+	err = pthread_create(&th[1], NULL, pong_loop, NULL);
+	if (!err)
+		err = pthread_create(&th[0], NULL, ping_loop, NULL);
+	if (err)
+		die("pthread_create", err);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	secs = (clock_ns(CLOCK_MONOTONIC) - t0) / (double)NSEC_PER_SEC;
+
+	print_truth(stderr, secs);
+	if (truth_path) {
+		FILE *f = fopen(truth_path, "w");
+
+		if (!f)
+			die(truth_path, errno);
+		print_truth(f, secs);
+		if (fclose(f))
+			die(truth_path, errno);
+	}
+	return 0;
+}
