@@ -40,11 +40,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NOINLINE __attribute__((noinline))
-#define barrier() __asm__ __volatile__("" ::: "memory")
+#include "workload.h"
+
+const char *wl_name = "blocker";
+
 
 #define NSEC_PER_MSEC 1000000LL
-#define NSEC_PER_SEC 1000000000LL
 
 #define SLEEP_CALLS 5
 #define SLEEP_NS (100 * NSEC_PER_MSEC)
@@ -77,20 +78,6 @@ static int mutex_go[2], mutex_held[2];
 static pthread_mutex_t the_mutex = PTHREAD_MUTEX_INITIALIZER;
 static volatile unsigned long sink;
 
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "blocker: %s: %s\n", what, strerror(err));
-	exit(1);
-}
-
-static long long clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 static void record(int func, long long ns)
 {
 	if (truth[func].calls < MAX_CALLS)
@@ -108,38 +95,12 @@ static NOINLINE void do_nanosleep(long long ns)
 	barrier();
 }
 
-static NOINLINE void do_read(int fd)
-{
-	char c;
-	ssize_t n;
-
-	do
-		n = read(fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		die("read", n < 0 ? errno : EPIPE);
-	barrier();
-}
-
-static NOINLINE void do_write(int fd)
-{
-	char c = 'x';
-	ssize_t n;
-
-	do
-		n = write(fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		die("write", n < 0 ? errno : EPIPE);
-	barrier();
-}
-
 static NOINLINE void do_lock(pthread_mutex_t *m)
 {
 	int err = pthread_mutex_lock(m);
 
 	if (err)
-		die("pthread_mutex_lock", err);
+		wl_die("pthread_mutex_lock", err);
 	barrier();
 }
 
@@ -148,7 +109,7 @@ static NOINLINE void do_unlock(pthread_mutex_t *m)
 	int err = pthread_mutex_unlock(m);
 
 	if (err)
-		die("pthread_mutex_unlock", err);
+		wl_die("pthread_mutex_unlock", err);
 	barrier();
 }
 
@@ -156,7 +117,7 @@ static NOINLINE void do_unlock(pthread_mutex_t *m)
 
 static NOINLINE void helper_wait_go(int fd)
 {
-	do_read(fd);
+	wl_read_byte(fd);
 	barrier();
 }
 
@@ -175,7 +136,7 @@ static NOINLINE void *helper_pipe_loop(void *arg)
 	for (i = 0; i < PIPE_CALLS; i++) {
 		helper_wait_go(pipe_go[0]);
 		helper_pause(PIPE_NS);
-		do_write(pipe_data[1]);
+		wl_write_byte(pipe_data[1], 'x');
 	}
 	return NULL;
 }
@@ -189,7 +150,7 @@ static NOINLINE void *helper_mutex_loop(void *arg)
 	for (i = 0; i < MUTEX_CALLS; i++) {
 		helper_wait_go(mutex_go[0]);
 		do_lock(&the_mutex);
-		do_write(mutex_held[1]);
+		wl_write_byte(mutex_held[1], 'x');
 		helper_pause(MUTEX_NS);
 		do_unlock(&the_mutex);
 	}
@@ -212,7 +173,7 @@ static NOINLINE void sleep_wait(void)
 
 static NOINLINE void pipe_wait(void)
 {
-	do_read(pipe_data[0]);
+	wl_read_byte(pipe_data[0]);
 	barrier();
 }
 
@@ -224,7 +185,7 @@ static NOINLINE void mutex_wait(void)
 
 static NOINLINE void spin(long long cpu_ns)
 {
-	long long end = clock_ns(CLOCK_THREAD_CPUTIME_ID) + cpu_ns;
+	long long end = wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) + cpu_ns;
 	unsigned long acc = 0;
 	long i;
 
@@ -233,7 +194,7 @@ static NOINLINE void spin(long long cpu_ns)
 			acc += (unsigned long)i ^ (acc >> 3);
 			barrier();
 		}
-	} while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < end);
+	} while (wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) < end);
 	sink += acc;
 }
 
@@ -249,9 +210,9 @@ static NOINLINE void run_sleeps(void)
 	int i;
 
 	for (i = 0; i < SLEEP_CALLS; i++) {
-		t0 = clock_ns(CLOCK_MONOTONIC);
+		t0 = wl_clock_ns(CLOCK_MONOTONIC);
 		sleep_wait();
-		record(F_SLEEP, clock_ns(CLOCK_MONOTONIC) - t0);
+		record(F_SLEEP, wl_clock_ns(CLOCK_MONOTONIC) - t0);
 	}
 }
 
@@ -262,10 +223,10 @@ static NOINLINE void run_pipes(void)
 
 	for (i = 0; i < PIPE_CALLS; i++) {
 		/* The helper starts its 200 ms when it sees the go byte. */
-		do_write(pipe_go[1]);
-		t0 = clock_ns(CLOCK_MONOTONIC);
+		wl_write_byte(pipe_go[1], 'x');
+		t0 = wl_clock_ns(CLOCK_MONOTONIC);
 		pipe_wait();
-		record(F_PIPE, clock_ns(CLOCK_MONOTONIC) - t0);
+		record(F_PIPE, wl_clock_ns(CLOCK_MONOTONIC) - t0);
 	}
 }
 
@@ -275,23 +236,23 @@ static NOINLINE void run_mutexes(void)
 	int i;
 
 	for (i = 0; i < MUTEX_CALLS; i++) {
-		do_write(mutex_go[1]);
+		wl_write_byte(mutex_go[1], 'x');
 		/* Wait (outside mutex_wait) until the helper holds the mutex. */
 		helper_wait_go(mutex_held[0]);
-		t0 = clock_ns(CLOCK_MONOTONIC);
+		t0 = wl_clock_ns(CLOCK_MONOTONIC);
 		mutex_wait();
-		record(F_MUTEX, clock_ns(CLOCK_MONOTONIC) - t0);
+		record(F_MUTEX, wl_clock_ns(CLOCK_MONOTONIC) - t0);
 		do_unlock(&the_mutex);
 	}
 }
 
 static NOINLINE void run_burn(void)
 {
-	long long t0 = clock_ns(CLOCK_MONOTONIC);
+	long long t0 = wl_clock_ns(CLOCK_MONOTONIC);
 
 	cpu_burn();
 	/* Wall time of the burn: CPU plus any preemption, never a blocking. */
-	record(F_BURN, clock_ns(CLOCK_MONOTONIC) - t0);
+	record(F_BURN, wl_clock_ns(CLOCK_MONOTONIC) - t0);
 }
 
 static void usage(void)
@@ -320,7 +281,7 @@ static void print_truth(FILE *f, long long wall_ns, long long cpu_ns)
 
 int main(int argc, char **argv)
 {
-	long long start = clock_ns(CLOCK_MONOTONIC), wall, cpu;
+	long long start = wl_clock_ns(CLOCK_MONOTONIC), wall, cpu;
 	const char *truth_path = NULL;
 	double delay = 0;
 	pthread_t th[2];
@@ -341,12 +302,12 @@ int main(int argc, char **argv)
 	}
 
 	if (pipe(pipe_go) || pipe(pipe_data) || pipe(mutex_go) || pipe(mutex_held))
-		die("pipe", errno);
+		wl_die("pipe", errno);
 	err = pthread_create(&th[0], NULL, helper_pipe_loop, NULL);
 	if (!err)
 		err = pthread_create(&th[1], NULL, helper_mutex_loop, NULL);
 	if (err)
-		die("pthread_create", err);
+		wl_die("pthread_create", err);
 
 	if (delay > 0)
 		startup_delay((long long)(delay * NSEC_PER_SEC));
@@ -358,18 +319,18 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	wall = clock_ns(CLOCK_MONOTONIC) - start;
-	cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	wall = wl_clock_ns(CLOCK_MONOTONIC) - start;
+	cpu = wl_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
 	print_truth(stderr, wall, cpu);
 	if (truth_path) {
 		FILE *f = fopen(truth_path, "w");
 
 		if (!f)
-			die(truth_path, errno);
+			wl_die(truth_path, errno);
 		print_truth(f, wall, cpu);
 		if (fclose(f))
-			die(truth_path, errno);
+			wl_die(truth_path, errno);
 	}
 	return 0;
 }

@@ -29,11 +29,12 @@
 #include <string.h>
 #include <time.h>
 
-#define NOINLINE __attribute__((noinline))
-/* Keeps the compiler from merging, hoisting or deleting the busy loops. */
-#define barrier() __asm__ __volatile__("" ::: "memory")
+#include "workload.h"
 
-#define NSEC_PER_SEC 1000000000LL
+const char *wl_name = "cpushare";
+
+/* Keeps the compiler from merging, hoisting or deleting the busy loops. */
+
 
 /* One round is 60 ms of CPU: 10 ms in work_a, 20 ms in work_b, 30 ms in work_c. */
 #define UNIT_NS (10 * 1000 * 1000LL)
@@ -53,14 +54,6 @@ static int by_iterations;
 static long long deadline_ns;
 /* Sink for the busy loops, so their result is observable. */
 static volatile unsigned long sink;
-
-static long long clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
 
 /*
  * Burns @amount of work in the calling thread: that many nanoseconds of its
@@ -84,13 +77,13 @@ static NOINLINE void spin(long long amount)
 		return;
 	}
 
-	end = clock_ns(CLOCK_THREAD_CPUTIME_ID) + amount;
+	end = wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) + amount;
 	do {
 		for (i = 0; i < CHUNK_ITERS; i++) {
 			acc += (unsigned long)i ^ (acc >> 3);
 			barrier();
 		}
-	} while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < end);
+	} while (wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) < end);
 	sink += acc;
 }
 
@@ -124,7 +117,7 @@ static NOINLINE void run(void)
 static NOINLINE void *thread_a_loop(void *arg)
 {
 	(void)arg;
-	while (clock_ns(CLOCK_MONOTONIC) < deadline_ns)
+	while (wl_clock_ns(CLOCK_MONOTONIC) < deadline_ns)
 		work_a(UNIT_NS);
 	barrier();
 	return NULL;
@@ -133,7 +126,7 @@ static NOINLINE void *thread_a_loop(void *arg)
 static NOINLINE void *thread_b_loop(void *arg)
 {
 	(void)arg;
-	while (clock_ns(CLOCK_MONOTONIC) < deadline_ns)
+	while (wl_clock_ns(CLOCK_MONOTONIC) < deadline_ns)
 		work_b(UNIT_NS);
 	barrier();
 	return NULL;
@@ -147,18 +140,6 @@ static void usage(void)
 	exit(2);
 }
 
-static double parse_seconds(const char *s)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0) || v > 86400)
-		usage();
-	return v;
-}
-
 static int run_threads(double seconds, double delay)
 {
 	void *(*const loops[2])(void *) = {thread_a_loop, thread_b_loop};
@@ -170,7 +151,7 @@ static int run_threads(double seconds, double delay)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
-	deadline_ns = clock_ns(CLOCK_MONOTONIC) + (long long)(seconds * NSEC_PER_SEC);
+	deadline_ns = wl_clock_ns(CLOCK_MONOTONIC) + (long long)(seconds * NSEC_PER_SEC);
 	for (i = 0; i < 2; i++) {
 		err = pthread_create(&th[i], NULL, loops[i], NULL);
 		if (err) {
@@ -190,7 +171,8 @@ int main(int argc, char **argv)
 	long long cpu_end, wall_end;
 
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--threads"))
-		return run_threads(parse_seconds(argv[2]), argc == 4 ? parse_seconds(argv[3]) : 0);
+		return run_threads(wl_parse_seconds(argv[2], usage),
+				   argc == 4 ? wl_parse_seconds(argv[3], usage) : 0);
 
 	if (argc == 3 && !strcmp(argv[1], "--iterations")) {
 		long long start;
@@ -202,19 +184,19 @@ int main(int argc, char **argv)
 		if (errno || end == argv[2] || *end || n < 0)
 			usage();
 		by_iterations = 1;
-		start = clock_ns(CLOCK_MONOTONIC);
+		start = wl_clock_ns(CLOCK_MONOTONIC);
 		for (i = 0; i < n; i++)
 			run();
 		/* The workload's own run time, without a profiler's start and finish. */
 		fprintf(stderr, "cpushare: %ld rounds in %.3f s\n", n,
-			(clock_ns(CLOCK_MONOTONIC) - start) / 1e9);
+			(wl_clock_ns(CLOCK_MONOTONIC) - start) / 1e9);
 		return 0;
 	}
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		usage();
 	if (argc == 2)
-		seconds = parse_seconds(argv[1]);
+		seconds = wl_parse_seconds(argv[1], usage);
 
 	/*
 	 * Whole rounds until the main thread has had SECONDS of CPU time, so a
@@ -222,10 +204,10 @@ int main(int argc, char **argv)
 	 * is; at least one round, so a short run still shows all three
 	 * functions. Ten times SECONDS of wall time bounds a starved run.
 	 */
-	cpu_end = clock_ns(CLOCK_THREAD_CPUTIME_ID) + (long long)(seconds * NSEC_PER_SEC);
-	wall_end = clock_ns(CLOCK_MONOTONIC) + (long long)(10 * seconds * NSEC_PER_SEC);
+	cpu_end = wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) + (long long)(seconds * NSEC_PER_SEC);
+	wall_end = wl_clock_ns(CLOCK_MONOTONIC) + (long long)(10 * seconds * NSEC_PER_SEC);
 	do
 		run();
-	while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < cpu_end && clock_ns(CLOCK_MONOTONIC) < wall_end);
+	while (wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) < cpu_end && wl_clock_ns(CLOCK_MONOTONIC) < wall_end);
 	return 0;
 }

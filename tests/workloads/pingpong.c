@@ -40,10 +40,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NOINLINE __attribute__((noinline))
-#define barrier() __asm__ __volatile__("" ::: "memory")
+#include "workload.h"
 
-#define NSEC_PER_SEC 1000000000LL
+const char *wl_name = "pingpong";
+
+
 
 enum { BYTE_PING = 'p', BYTE_STOP = 's' };
 
@@ -63,20 +64,6 @@ static long long deadline_ns;
 static unsigned long rounds;
 static struct thread_truth truth_ping = {.role = "ping", .comm = "pp-ping"};
 static struct thread_truth truth_pong = {.role = "pong", .comm = "pp-pong"};
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "pingpong: %s: %s\n", what, strerror(err));
-	exit(1);
-}
-
-static long long clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
 
 /*
  * Nanoseconds the hypervisor has stolen from all CPUs together (the steal
@@ -127,40 +114,14 @@ static void read_times(struct times *t)
 			}
 		}
 	}
-	t->cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	t->wall = clock_ns(CLOCK_MONOTONIC);
-}
-
-static NOINLINE void do_write(int fd, char c)
-{
-	ssize_t n;
-
-	do
-		n = write(fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		die("write", n < 0 ? errno : EPIPE);
-	barrier();
-}
-
-static NOINLINE char do_read(int fd)
-{
-	ssize_t n;
-	char c;
-
-	do
-		n = read(fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		die("read", n < 0 ? errno : EPIPE);
-	barrier();
-	return c;
+	t->cpu = wl_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	t->wall = wl_clock_ns(CLOCK_MONOTONIC);
 }
 
 static NOINLINE void ping_once(void)
 {
-	do_write(to_pong[1], BYTE_PING);
-	do_read(to_ping[0]);
+	wl_write_byte(to_pong[1], BYTE_PING);
+	wl_read_byte(to_ping[0]);
 	barrier();
 }
 
@@ -176,8 +137,8 @@ static NOINLINE void *ping_loop(void *arg)
 	do {
 		ping_once();
 		n++;
-	} while (clock_ns(CLOCK_MONOTONIC) < deadline_ns);
-	do_write(to_pong[1], BYTE_STOP);
+	} while (wl_clock_ns(CLOCK_MONOTONIC) < deadline_ns);
+	wl_write_byte(to_pong[1], BYTE_STOP);
 	read_times(&truth_ping.end);
 	rounds = n;
 	return NULL;
@@ -186,9 +147,9 @@ static NOINLINE void *ping_loop(void *arg)
 /* Returns 0 when told to stop. */
 static NOINLINE int pong_once(void)
 {
-	if (do_read(to_pong[0]) == BYTE_STOP)
+	if (wl_read_byte(to_pong[0]) == BYTE_STOP)
 		return 0;
-	do_write(to_ping[1], BYTE_PING);
+	wl_write_byte(to_ping[1], BYTE_PING);
 	barrier();
 	return 1;
 }
@@ -230,18 +191,6 @@ static void usage(void)
 	exit(2);
 }
 
-static double parse_seconds(const char *s)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0) || v > 86400)
-		usage();
-	return v;
-}
-
 /* A thread name holds 15 characters: "ping-" and up to 10 of TAG. */
 static void set_tag(const char *tag)
 {
@@ -273,7 +222,7 @@ int main(int argc, char **argv)
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--delay") && i + 1 < argc)
-			delay = parse_seconds(argv[++i]);
+			delay = wl_parse_seconds(argv[++i], usage);
 		else if (!strcmp(argv[i], "--truth") && i + 1 < argc)
 			truth_path = argv[++i];
 		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
@@ -281,7 +230,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--tag") && i + 1 < argc)
 			set_tag(argv[++i]);
 		else if (argv[i][0] != '-' && !have_secs++)
-			seconds = parse_seconds(argv[i]);
+			seconds = wl_parse_seconds(argv[i], usage);
 		else
 			usage();
 	}
@@ -300,31 +249,31 @@ int main(int argc, char **argv)
 		CPU_ZERO(&set);
 		CPU_SET(cpu, &set);
 		if (sched_setaffinity(0, sizeof(set), &set))
-			die("sched_setaffinity", errno);
+			wl_die("sched_setaffinity", errno);
 	}
 	if (pipe(to_pong) || pipe(to_ping))
-		die("pipe", errno);
+		wl_die("pipe", errno);
 
-	t0 = clock_ns(CLOCK_MONOTONIC);
+	t0 = wl_clock_ns(CLOCK_MONOTONIC);
 	deadline_ns = t0 + (long long)(seconds * NSEC_PER_SEC);
 	err = pthread_create(&th[1], NULL, pong_loop, NULL);
 	if (!err)
 		err = pthread_create(&th[0], NULL, ping_loop, NULL);
 	if (err)
-		die("pthread_create", err);
+		wl_die("pthread_create", err);
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	secs = (clock_ns(CLOCK_MONOTONIC) - t0) / (double)NSEC_PER_SEC;
+	secs = (wl_clock_ns(CLOCK_MONOTONIC) - t0) / (double)NSEC_PER_SEC;
 
 	print_truth(stderr, secs);
 	if (truth_path) {
 		FILE *f = fopen(truth_path, "w");
 
 		if (!f)
-			die(truth_path, errno);
+			wl_die(truth_path, errno);
 		print_truth(f, secs);
 		if (fclose(f))
-			die(truth_path, errno);
+			wl_die(truth_path, errno);
 	}
 	return 0;
 }

@@ -1,0 +1,79 @@
+/*
+ * What the ground-truth workloads share: errors, clocks, argument parsing
+ * and one-byte pipe I/O. Each workload is one program including this; the
+ * I/O helpers are its own noinline functions, so frame-pointer stacks show
+ * their callers even though libc's wrappers have no frame.
+ */
+#ifndef STACKPROF_WORKLOAD_H
+#define STACKPROF_WORKLOAD_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+/* Keeps the compiler from merging or dropping the work around it. */
+#define barrier() __asm__ __volatile__("" ::: "memory")
+
+#define NSEC_PER_SEC 1000000000LL
+
+/* The program's name in messages, set by each workload. */
+extern const char *wl_name;
+
+static inline void wl_die(const char *what, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", wl_name, what, strerror(err));
+	exit(1);
+}
+
+static inline long long wl_clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* Seconds in [0, 86400]; anything else calls @usage. */
+static inline double wl_parse_seconds(const char *s, void (*usage)(void))
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 86400)
+		usage();
+	return v;
+}
+
+static NOINLINE __attribute__((unused)) void wl_write_byte(int fd, char c)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		wl_die("write", n < 0 ? errno : EPIPE);
+	barrier();
+}
+
+static NOINLINE __attribute__((unused)) char wl_read_byte(int fd)
+{
+	ssize_t n;
+	char c;
+
+	do
+		n = read(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		wl_die("read", n < 0 ? errno : EPIPE);
+	barrier();
+	return c;
+}
+
+#endif
