@@ -12,6 +12,8 @@
 #   --build DIR    build directory holding stackprof (default: build)
 # Needs root (perf events) and perf. Not part of ctest.
 set -euo pipefail
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -139,21 +141,5 @@ table=$(
 echo "$table"
 
 if [ "$write" -eq 1 ]; then
-	doc=docs/benchmarks.md
-	begin='<!-- offcpu-overhead:begin -->'
-	end='<!-- offcpu-overhead:end -->'
-	mkdir -p docs
-	[ -f "$doc" ] || printf '# Benchmarks\n\n' >"$doc"
-	if ! grep -qF "$begin" "$doc"; then
-		# shellcheck disable=SC2016 # backquotes are markdown
-		printf '\n## offcpu overhead\n\nMeasured by `tests/bench/offcpu_pingpong.sh --write`.\n\n%s\n%s\n' \
-			"$begin" "$end" >>"$doc"
-	fi
-	printf '%s\n' "$table" >"$tmp/section"
-	awk -v b="$begin" -v e="$end" -v sec="$tmp/section" '
-		$0 == b { print; while ((getline l < sec) > 0) print l; skip = 1; next }
-		$0 == e { skip = 0 }
-		!skip { print }' "$doc" >"$tmp/doc"
-	cat "$tmp/doc" >"$doc"
-	echo "offcpu_pingpong: wrote $doc" >&2
+	bench_write_section offcpu-overhead "offcpu overhead" tests/bench/offcpu_pingpong.sh "$table"
 fi

@@ -12,6 +12,8 @@
 #   --build DIR     build directory holding stackprof (default: build)
 # Needs root (system-wide perf events) and perf. Not part of ctest.
 set -euo pipefail
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -121,21 +123,5 @@ table=$(
 echo "$table"
 
 if [ "$write" -eq 1 ]; then
-	doc=docs/benchmarks.md
-	begin='<!-- oncpu-overhead:begin -->'
-	end='<!-- oncpu-overhead:end -->'
-	mkdir -p docs
-	[ -f "$doc" ] || printf '# Benchmarks\n' >"$doc"
-	if ! grep -qF "$begin" "$doc"; then
-		# shellcheck disable=SC2016 # backquotes are markdown
-		printf '\n## oncpu overhead\n\nMeasured by `tests/bench/oncpu_overhead.sh --write`.\n\n%s\n%s\n' \
-			"$begin" "$end" >>"$doc"
-	fi
-	printf '%s\n' "$table" >"$tmp/section"
-	awk -v b="$begin" -v e="$end" -v sec="$tmp/section" '
-		$0 == b { print; while ((getline l < sec) > 0) print l; skip = 1; next }
-		$0 == e { skip = 0 }
-		!skip { print }' "$doc" >"$tmp/doc"
-	cat "$tmp/doc" >"$doc"
-	echo "oncpu_overhead: wrote $doc" >&2
+	bench_write_section oncpu-overhead "oncpu overhead" tests/bench/oncpu_overhead.sh "$table"
 fi
