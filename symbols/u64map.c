@@ -1,4 +1,4 @@
-/* A linear-probing hash table of u64 -> u64, grown at 70% load; entries are never removed. */
+/* A linear-probing hash table of u64 -> u64, grown at 70% load; removal shifts entries back. */
 #include "u64map.h"
 
 #include <errno.h>
@@ -165,4 +165,41 @@ void u64map__for_each(const struct u64map *m, void (*fn)(void *ctx, uint64_t key
 	}
 	if (m->have_empty_key)
 		fn(ctx, EMPTY_KEY, m->empty_key_val);
+}
+
+bool u64map__del(struct u64map *m, uint64_t key)
+{
+	size_t i, j;
+
+	if (key == EMPTY_KEY) {
+		bool had = m->have_empty_key;
+
+		m->have_empty_key = false;
+		return had;
+	}
+	i = (size_t)(find_slot(m->slots, m->mask, key) - m->slots);
+	if (m->slots[i].key != key)
+		return false;
+	/*
+	 * Backward-shift deletion: later entries of the same probe run move
+	 * into the hole when their home slot does not lie (cyclically) after
+	 * it, so every remaining key is still found from its home slot
+	 * without tombstones.
+	 */
+	j = i;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & m->mask;
+		if (m->slots[j].key == EMPTY_KEY)
+			break;
+		home = mix(m->slots[j].key) & m->mask;
+		if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i].key = EMPTY_KEY;
+	m->nr--;
+	return true;
 }

@@ -18,6 +18,9 @@ bool u64map__get(const struct u64map *m, uint64_t key, uint64_t *val);
 /* Inserts or overwrites @key. Returns 0 or -ENOMEM. */
 int u64map__put(struct u64map *m, uint64_t key, uint64_t val);
 
+/* Removes @key. Returns whether it was there. */
+bool u64map__del(struct u64map *m, uint64_t key);
+
 size_t u64map__nr(const struct u64map *m);
 /* Memory held by the table. */
 size_t u64map__bytes(const struct u64map *m);
