@@ -14,6 +14,14 @@
  * arrives older than what was delivered is delivered at once and counted
  * as late (order_queue__late), never dropped.
  *
+ * "Just before" is not always short: a sample is stamped before its call
+ * chain and user stack are copied, which for a uprobe in a deep user stack
+ * takes tens of microseconds, and passes can follow each other faster than
+ * that when the rings are busy. So the flush point is held a fixed slack
+ * further back (order_queue__set_slack): at the start of pass k+1,
+ * everything stamped before P_k - slack is delivered. A record written at
+ * most slack after its stamp was written before pass k began.
+ *
  * The queue is a binary min-heap on (time, arrival sequence), so records
  * with equal stamps keep their arrival order.
  */
@@ -34,6 +42,7 @@ struct order_queue {
 	uint64_t seq;
 	uint64_t prev_pass; /* P_k of the last pass, 0 before the first */
 	uint64_t last_delivered;
+	uint64_t slack;
 	uint64_t late;
 	order_deliver_fn deliver;
 	void *ctx;
@@ -142,11 +151,22 @@ void order_queue__flush_upto(struct order_queue *q, uint64_t upto)
 		deliver_min(q);
 }
 
+void order_queue__set_slack(struct order_queue *q, uint64_t slack)
+{
+	q->slack = slack;
+}
+
 void order_queue__pass(struct order_queue *q, uint64_t now)
 {
-	/* Strictly before P_k: a record stamped exactly P_k may still be in flight. */
-	if (q->prev_pass)
-		order_queue__flush_upto(q, q->prev_pass - 1);
+	/*
+	 * Records are read during a pass, after this flush: only those written
+	 * before the previous pass began are surely in the queue.
+	 */
+	uint64_t upto = q->prev_pass > q->slack ? q->prev_pass - q->slack : 0;
+
+	/* Strictly before: a record stamped exactly there may still be in flight. */
+	if (upto)
+		order_queue__flush_upto(q, upto - 1);
 	q->prev_pass = now;
 }
 

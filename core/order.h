@@ -27,9 +27,16 @@ int order_queue__push(struct order_queue *q, uint64_t time, void *item);
 
 /*
  * Marks the start of a drain pass at @now (same clock as the records). Every
- * record stamped before the previous pass started is delivered.
+ * record stamped before the previous pass started, less the slack, is
+ * delivered.
  */
 void order_queue__pass(struct order_queue *q, uint64_t now);
+
+/*
+ * Holds the flush point @slack further behind the previous pass (0 by
+ * default), for records whose write can lag their timestamp; see order.c.
+ */
+void order_queue__set_slack(struct order_queue *q, uint64_t slack);
 
 /* Delivers every record with time <= @upto. */
 void order_queue__flush_upto(struct order_queue *q, uint64_t upto);

@@ -14,6 +14,7 @@
 #include "symbols/syms.h"
 #include "trace/tp.h"
 #include "trace/tracefs.h"
+#include "trace/uprobe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,9 +47,11 @@
 #include <internal/evsel.h>
 #include <internal/xyarray.h>
 
-#define SESSION_MAX_EVENTS 16
+#define SESSION_MAX_EVENTS 32
 /* Upper bound between two drains, so the ordering queue stays short when rings fill slowly. */
 #define SESSION_MAX_POLL_MS 100
+/* How late a record may be written after its timestamp; see core/order.c. */
+#define SESSION_ORDER_SLACK_NS (10 * 1000000ULL)
 
 struct sp_event {
 	struct perf_event_attr attr;
@@ -137,6 +140,8 @@ struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
 	s->tracking_idx = -1;
 	s->syms = syms__new(opts->kallsyms);
 	s->queue = order_queue__new(deliver, s);
+	if (s->queue)
+		order_queue__set_slack(s->queue, SESSION_ORDER_SLACK_NS);
 	if (!s->syms || !s->queue) {
 		session__delete(s);
 		errno = ENOMEM;
@@ -168,6 +173,8 @@ void session__delete(struct session *s)
 	free(s->ids);
 	for (int i = 0; i < s->nr_tps; i++)
 		tp__delete(s->tps[i]);
+	/* tracefs uprobe events can only go once no fd uses them (closed above). */
+	uprobe__cleanup();
 	/* Events keep their tracepoints after the format files were read: tracefs can go. */
 	tracefs__cleanup();
 	if (s->sigfd >= 0)
