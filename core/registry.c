@@ -6,10 +6,12 @@
 
 extern const struct profiler oncpu_profiler;
 extern const struct profiler offcpu_profiler;
+extern const struct profiler memleak_profiler;
 
 const struct profiler *const profilers[] = {
 	&oncpu_profiler,
 	&offcpu_profiler,
+	&memleak_profiler,
 	NULL,
 };
 

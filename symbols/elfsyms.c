@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,6 +443,174 @@ const char *elfsyms__find_offset(const struct elfsyms *e, uint64_t off, uint64_t
 	if (elfsyms__offset_to_vaddr(e, off, &vaddr))
 		return NULL;
 	return elfsyms__find_vaddr(e, vaddr, symoff);
+}
+
+#ifndef VERSYM_HIDDEN
+#define VERSYM_HIDDEN 0x8000
+#endif
+
+/* The best match so far of a lookup by name; a lower rank wins. */
+struct name_match {
+	uint64_t vaddr;
+	int rank; /* INT_MAX: none yet */
+	bool ifunc;
+};
+
+/*
+ * How well symbol @sym named @symname matches @name: -1 for not at all. A
+ * linked .symtab spells versions into the name ("memcpy@GLIBC_2.2.5",
+ * "memcpy@@GLIBC_2.14"); .dynsym keeps bare names and marks the
+ * non-default versions hidden in the parallel .gnu.version table.
+ */
+static int name_rank(const GElf_Sym *sym, const char *symname, const char *name, size_t len,
+		     bool hidden)
+{
+	int type = GELF_ST_TYPE(sym->st_info);
+	bool old_version = hidden;
+
+	if (type != STT_FUNC && type != STT_GNU_IFUNC)
+		return -1;
+	if (sym->st_shndx == SHN_UNDEF || sym->st_shndx == SHN_ABS || !sym->st_value)
+		return -1;
+	if (strncmp(symname, name, len))
+		return -1;
+	if (symname[len] == '@')
+		old_version |= symname[len + 1] != '@';
+	else if (symname[len])
+		return -1;
+	return (old_version ? 3 : 0) + bind_rank(GELF_ST_BIND(sym->st_info));
+}
+
+static void match_name(Elf *elf, Elf_Scn *scn, Elf_Data *versym, const char *name,
+		       struct name_match *best)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, n, len = strlen(name);
+	GElf_Shdr shdr;
+
+	if (!data || !gelf_getshdr(scn, &shdr) || !shdr.sh_entsize)
+		return;
+	n = shdr.sh_size / shdr.sh_entsize;
+	if (n > data->d_size / shdr.sh_entsize)
+		n = data->d_size / shdr.sh_entsize;
+	for (i = 0; i < n; i++) {
+		GElf_Versym vs = 0;
+		const char *symname;
+		GElf_Sym sym;
+		int rank;
+
+		if (!gelf_getsym(data, i, &sym))
+			continue;
+		symname = elf_strptr(elf, shdr.sh_link, sym.st_name);
+		if (!symname)
+			continue;
+		if (versym && !gelf_getversym(versym, i, &vs))
+			vs = 0;
+		rank = name_rank(&sym, symname, name, len, vs & VERSYM_HIDDEN);
+		/* Equal ranks (two static functions of the same name): the first one stays. */
+		if (rank < 0 || rank >= best->rank)
+			continue;
+		best->rank = rank;
+		best->vaddr = sym.st_value;
+		best->ifunc = GELF_ST_TYPE(sym.st_info) == STT_GNU_IFUNC;
+	}
+}
+
+/* Virtual address to file offset: the inverse of elfsyms__offset_to_vaddr, from the headers. */
+static int vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off)
+{
+	size_t i, phnum;
+
+	if (elf_getphdrnum(elf, &phnum))
+		return -ENOEXEC;
+	for (i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz) {
+			*off = vaddr - ph.p_vaddr + ph.p_offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int find_func(Elf *elf, const char *name, uint64_t *offset)
+{
+	struct name_match best = {.rank = INT_MAX};
+	Elf_Scn *scn = NULL, *dynsym = NULL, *symtab = NULL;
+	Elf_Data *versym = NULL;
+	size_t dynsym_idx = 0;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr shdr;
+
+		if (!gelf_getshdr(scn, &shdr))
+			continue;
+		if (shdr.sh_type == SHT_SYMTAB && !symtab) {
+			symtab = scn;
+		} else if (shdr.sh_type == SHT_DYNSYM && !dynsym) {
+			dynsym = scn;
+			dynsym_idx = elf_ndxscn(scn);
+		}
+	}
+	/* .gnu.version runs parallel to the .dynsym its sh_link names. */
+	scn = NULL;
+	while (dynsym && (scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr shdr;
+
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_GNU_versym &&
+		    shdr.sh_link == dynsym_idx) {
+			versym = elf_getdata(scn, NULL);
+			break;
+		}
+	}
+	if (symtab)
+		match_name(elf, symtab, NULL, name, &best);
+	if (dynsym)
+		match_name(elf, dynsym, versym, name, &best);
+	if (best.rank == INT_MAX)
+		return -ENOENT;
+	if (best.ifunc)
+		return -EOPNOTSUPP;
+	return vaddr_to_offset(elf, best.vaddr, offset);
+}
+
+int elfsyms__func_offset(const char *path, const char *name, uint64_t *offset)
+{
+	struct stat st;
+	Elf *elf;
+	int fd, err;
+
+	if (!name || !*name)
+		return -EINVAL;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOSYS;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -ENOEXEC;
+		goto out_close;
+	}
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf) {
+		err = -ENOEXEC;
+		goto out_close;
+	}
+	if (elf_kind(elf) != ELF_K_ELF)
+		err = -ENOEXEC;
+	else
+		err = find_func(elf, name, offset);
+	elf_end(elf);
+out_close:
+	close(fd);
+	return err;
 }
 
 size_t elfsyms__nr(const struct elfsyms *e)

@@ -1,4 +1,4 @@
-/* Function symbols of one ELF file (.symtab, else .dynsym) through libelf, looked up by file offset. */
+/* Function symbols of one ELF file (.symtab, else .dynsym) via libelf, by file offset or name. */
 #ifndef STACKPROF_ELFSYMS_H
 #define STACKPROF_ELFSYMS_H
 
@@ -23,6 +23,19 @@ const char *elfsyms__find_vaddr(const struct elfsyms *e, uint64_t vaddr, uint64_
 
 /* Function containing file offset @off (the two calls above); NULL if none. */
 const char *elfsyms__find_offset(const struct elfsyms *e, uint64_t off, uint64_t *symoff);
+
+/*
+ * File offset of the function named exactly @name in ELF @path, from
+ * .symtab and .dynsym, converted through the PT_LOAD program headers: where
+ * a uprobe goes. Among several matches the default symbol version wins (a
+ * .dynsym entry whose .gnu.version is not hidden, a .symtab name without
+ * "@" or with "@@"), then global before weak before local. Returns 0, -ENOENT
+ * when no defined function has that name (or no loadable segment holds it),
+ * -ENOEXEC when @path is not an ELF file, -EOPNOTSUPP when the best match is
+ * an IFUNC (its address is the resolver's, not the implementation's), or
+ * -errno. Logs nothing.
+ */
+int elfsyms__func_offset(const char *path, const char *name, uint64_t *offset);
 
 size_t elfsyms__nr(const struct elfsyms *e);
 /* Memory held by the index (the file itself is closed after elfsyms__open). */

@@ -1,0 +1,51 @@
+/*
+ * Uprobes for perf events: through the kernel's uprobe PMU when it exists
+ * (the kernel removes the probe with the last fd, even on kill -9), else
+ * through tracefs uprobe_events in a group named after this process,
+ * removed on exit and, if a run was killed, at the next start.
+ */
+#ifndef STACKPROF_UPROBE_H
+#define STACKPROF_UPROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/perf_event.h>
+
+/*
+ * Fills @attr (type, config, probe path and offset, sample_period 1) for a
+ * probe at file offset @offset of @path: at the function's entry, or at its
+ * return when @ret. @name (e.g. "malloc") names the tracefs fallback event.
+ * The PMU path keeps a pointer to @path in the attr: @path must stay valid
+ * until the event is opened. Returns 0 or -errno after one pr_warn line.
+ */
+int uprobe__attr(const char *path, uint64_t offset, bool ret, const char *name,
+		 struct perf_event_attr *attr);
+
+/* Whether the uprobe PMU is used (false when absent or when the fallback is forced). */
+bool uprobe__use_pmu(void);
+
+/*
+ * Forces the tracefs fallback (also forced by the environment variable
+ * STACKPROF_UPROBE_TRACEFS=1), so tests can exercise it on kernels that
+ * have the PMU.
+ */
+void uprobe__force_tracefs(bool on);
+
+/* Removes every tracefs uprobe event this process created. Safe to call twice. */
+void uprobe__cleanup(void);
+
+/*
+ * Removes tracefs uprobe groups left by stackprof runs that were killed
+ * (group "stackprof_<pid>" whose pid no longer runs stackprof). Returns the
+ * number of events removed, or -errno. Touches nothing else.
+ */
+int uprobe__cleanup_stale(void);
+
+/*
+ * File offset of function @func in ELF @path (from .symtab or .dynsym,
+ * through the PT_LOAD headers): what a uprobe needs. Returns 0, -ENOENT when
+ * the file has no such function, -ENOEXEC when it is not ELF, or -errno.
+ */
+int uprobe__func_offset(const char *path, const char *func, uint64_t *offset);
+
+#endif
