@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #define STACKPROF_VERSION "0.1.0"
-#define DEFAULT_MMAP_PAGES 128
 #define DEFAULT_TOP 20
 
 enum {
@@ -46,7 +45,7 @@ static const struct common_option common_options[] = {
 	{ "duration", 1, 'd', "SECONDS", "stop after SECONDS (default: Ctrl-C or command exit)" },
 	{ "interval", 1, 'i', "SECONDS", "print a live top-N table every SECONDS" },
 	{ "output", 1, 'o', "FILE", "write folded stacks to FILE (replaced when complete)" },
-	{ "mmap-pages", 1, 'm', "PAGES", "ring buffer pages per CPU, a power of two (128)" },
+	{ "mmap-pages", 1, 'm', "PAGES", "ring pages per CPU, a power of two (128; memleak 1024)" },
 	{ "call-graph", 0, 'g', NULL, "record kernel and user call chains (frame pointers)" },
 	{ "user-only", 0, OPT_USER_ONLY, NULL, "keep only user-space frames" },
 	{ "kernel-only", 0, OPT_KERNEL_ONLY, NULL, "keep only kernel frames (kernel-mode samples)" },
@@ -290,7 +289,6 @@ int cli__main(int argc, char **argv)
 {
 	const struct profiler *p;
 	struct sp_opts opts = {
-		.mmap_pages = DEFAULT_MMAP_PAGES,
 		.top = DEFAULT_TOP,
 	};
 	struct session *s;

@@ -50,8 +50,12 @@
 #define SESSION_MAX_EVENTS 32
 /* Upper bound between two drains, so the ordering queue stays short when rings fill slowly. */
 #define SESSION_MAX_POLL_MS 100
+/* Ring pages per CPU without -m: 512 KiB with 4 KiB pages. */
+#define SESSION_DEFAULT_MMAP_PAGES 128
 /* How late a record may be written after its timestamp; see core/order.c. */
 #define SESSION_ORDER_SLACK_NS (10 * 1000000ULL)
+/* Records remembered to recognise a duplicate written by the kernel; see duplicate(). */
+#define SESSION_RECENT 8
 
 struct sp_event {
 	struct perf_event_attr attr;
@@ -96,7 +100,9 @@ struct session {
 	uint64_t start_time, end_time;
 	bool stop;
 
-	uint64_t nr_records, nr_samples, nr_bad;
+	uint64_t nr_records, nr_samples, nr_bad, nr_dup;
+	struct queued *recent[SESSION_RECENT]; /* last records delivered, for duplicate() */
+	unsigned int recent_next;
 	uint64_t lost, lost_samples, throttled;
 };
 
@@ -171,6 +177,8 @@ void session__delete(struct session *s)
 	for (int i = 0; i < s->nr_events; i++)
 		free(s->events[i].filter);
 	free(s->ids);
+	for (int i = 0; i < SESSION_RECENT; i++)
+		free(s->recent[i]);
 	for (int i = 0; i < s->nr_tps; i++)
 		tp__delete(s->tps[i]);
 	/* tracefs uprobe events can only go once no fd uses them (closed above). */
@@ -227,6 +235,12 @@ int session__add_event(struct session *s, const struct perf_event_attr *attr, co
 }
 
 static int apply_filter(struct session *s, struct sp_event *ev);
+
+void session__default_mmap_pages(struct session *s, unsigned int pages)
+{
+	if (!s->opts->mmap_pages)
+		s->opts->mmap_pages = pages;
+}
 
 int session__tracepoint(struct session *s, const char *sys, const char *name,
 			struct perf_event_attr *attr, const struct tp **tp)
@@ -620,6 +634,35 @@ static void apply_sideband(struct session *s, const struct sp_record *r)
 	}
 }
 
+/*
+ * Whether @q repeats, byte for byte, a record delivered just before. This
+ * kernel sometimes writes a run of a dozen records into a ring a second time
+ * (perf sees the same). No thread hits the same event twice in one
+ * nanosecond, so an identical record with the same timestamp is that copy;
+ * equal stamps sort next to each other, so the last few delivered suffice.
+ * The ring owns what it keeps; @q joins it unless it is a duplicate.
+ */
+static bool duplicate(struct session *s, struct queued *q)
+{
+	const struct perf_event_header *h = (const void *)q->data;
+	unsigned int slot;
+
+	for (unsigned int i = 0; i < SESSION_RECENT; i++) {
+		const struct queued *p = s->recent[i];
+		const struct perf_event_header *ph;
+
+		if (!p || p->rec.time != q->rec.time)
+			continue;
+		ph = (const void *)p->data;
+		if (ph->size == h->size && !memcmp(p->data, q->data, h->size))
+			return true;
+	}
+	slot = s->recent_next++ % SESSION_RECENT;
+	free(s->recent[slot]);
+	s->recent[slot] = q;
+	return false;
+}
+
 static void deliver(void *ctx, uint64_t time, void *item)
 {
 	struct session *s = ctx;
@@ -628,7 +671,11 @@ static void deliver(void *ctx, uint64_t time, void *item)
 
 	(void)time;
 	if (!s->prof) /* tearing down */
-		goto out;
+		goto out_free;
+	if (duplicate(s, q)) {
+		s->nr_dup++;
+		goto out_free;
+	}
 	if (r->type == PERF_RECORD_SAMPLE) {
 		if (r->evidx != s->tracking_idx) {
 			s->nr_samples++;
@@ -639,7 +686,8 @@ static void deliver(void *ctx, uint64_t time, void *item)
 		if (s->prof->sideband)
 			s->prof->sideband(s, r);
 	}
-out:
+	return; /* kept in s->recent */
+out_free:
 	free(q);
 }
 
@@ -723,6 +771,7 @@ int session__run(struct session *s)
 	err = s->prof->setup(s);
 	if (err)
 		return err;
+	session__default_mmap_pages(s, SESSION_DEFAULT_MMAP_PAGES);
 	s->tracking_idx = add_tracking_event(s);
 	if (s->tracking_idx < 0)
 		return s->tracking_idx;
@@ -767,8 +816,9 @@ int session__run(struct session *s)
 	/* Everything written before the disable is in the rings: take it all, in order. */
 	drain(s);
 	order_queue__flush_all(s->queue);
-	pr_info("%" PRIu64 " records, %" PRIu64 " samples, %" PRIu64 " undecodable",
-		s->nr_records, s->nr_samples, s->nr_bad);
+	pr_info("%" PRIu64 " records, %" PRIu64 " samples, %" PRIu64 " undecodable, %" PRIu64
+		" duplicates dropped",
+		s->nr_records, s->nr_samples, s->nr_bad, s->nr_dup);
 out_restore:
 	sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
 	return err;

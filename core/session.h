@@ -29,7 +29,7 @@ struct sp_opts {
 	double duration; /* -d seconds, 0 = until Ctrl-C or the command exits */
 	double interval; /* -i seconds, 0 = no live table */
 	const char *output; /* -o folded file, NULL = none */
-	unsigned int mmap_pages; /* -m, per ring, power of two */
+	unsigned int mmap_pages; /* -m, per ring, power of two; 0 = the profiler's default */
 	unsigned int top; /* --top rows in tables */
 	const char *kallsyms; /* --kallsyms file, NULL = /proc/kallsyms */
 };
@@ -98,6 +98,13 @@ uint64_t session__end_time(const struct session *s);
  */
 void session__split_chain(struct session *s, const struct sp_record *rec, uint64_t *kernel,
 			  uint32_t *nr_kernel, uint64_t *user, uint32_t *nr_user);
+
+/*
+ * Sets the ring size (pages per CPU) used when the user gave no -m; call
+ * from setup. A profiler whose events come in bursts asks for more than
+ * the default.
+ */
+void session__default_mmap_pages(struct session *s, unsigned int pages);
 
 /* Adds a sample's stack to @t with @vals, naming the thread through the model. */
 int session__account(struct session *s, struct stack_table *t, const struct sp_record *rec,
