@@ -70,13 +70,13 @@ struct probe {
 /* A call in progress on one thread, between its entry and return probes. */
 struct call {
 	enum alloc_fn fn;
+	uint64_t sp; /* at the entry: the address of the return address */
 	uint64_t args[3];
 };
 
 struct thread {
 	struct call calls[MAX_NESTING];
-	unsigned int depth; /* calls open, outermost first */
-	unsigned int overflow; /* calls beyond MAX_NESTING, not tracked */
+	unsigned int depth; /* calls open, outermost first (highest sp first) */
 };
 
 /* One outstanding allocation. */
@@ -179,6 +179,14 @@ static int choose_library(const struct sp_opts *o)
 	const struct target *t = &o->target;
 
 	if (mem.lib_opt) {
+		if (access(mem.lib_opt, R_OK)) {
+			int err = -errno;
+
+			pr_warn("memleak: cannot read --lib %s: %s (give the allocator's shared "
+				"library, e.g. /usr/lib/x86_64-linux-gnu/libjemalloc.so.2)",
+				mem.lib_opt, strerror(-err));
+			return err;
+		}
 		mem.lib = strdup(mem.lib_opt);
 		return mem.lib ? 0 : -ENOMEM;
 	}
@@ -324,6 +332,8 @@ static int memleak_setup(struct session *s)
 		if (err)
 			return err;
 	}
+	/* Allocation-heavy code hits the probes in bursts of hundreds of thousands per second. */
+	session__default_mmap_pages(s, 1024);
 	pr_info("memleak: probing %s (%s)", mem.lib,
 		uprobe__use_pmu() ? "uprobe PMU" : "tracefs uprobe_events");
 	mem.stacks = stack_table__new(1, 0);
@@ -519,8 +529,23 @@ static void on_return(struct session *s, const struct sp_record *rec, const stru
 	}
 }
 
+/*
+ * Drops open calls at or below stack level @sp: a thread's stack is LIFO, so
+ * a probe hit at that level means those calls have returned (their return
+ * records were lost, or never written). This keeps one missing or extra
+ * record from making every later call look nested.
+ */
+static void unwind_to(struct thread *t, uint64_t sp)
+{
+	while (t->depth && t->calls[t->depth - 1].sp <= sp) {
+		t->depth--;
+		mem.unpaired++;
+	}
+}
+
 static void memleak_sample(struct session *s, const struct sp_record *rec)
 {
+	uint64_t sp, a0 = 0, a1 = 0, a2 = 0;
 	const struct probe *p;
 	struct thread *t;
 
@@ -528,47 +553,41 @@ static void memleak_sample(struct session *s, const struct sp_record *rec)
 		return;
 	p = &mem.probes[rec->evidx];
 	t = thread_of(rec->tid);
-	if (!t)
+	if (!t || !reg(rec, PERF_REG_X86_SP, &sp))
 		return;
 	if (!p->ret) {
-		uint64_t a0 = 0, a1 = 0, a2 = 0;
-
+		/* At the entry (and at free's probe, before its first push) sp holds the return address. */
+		unwind_to(t, sp);
 		reg(rec, PERF_REG_X86_DI, &a0);
 		reg(rec, PERF_REG_X86_SI, &a1);
 		reg(rec, PERF_REG_X86_DX, &a2);
 		if (p->fn == FN_FREE) {
 			/* free has no return probe; inside another allocator call it is that call's. */
-			if (!t->depth && !t->overflow)
+			if (!t->depth)
 				do_free(rec->pid, a0);
 			else
 				mem.nested++;
 			return;
 		}
 		if (t->depth == MAX_NESTING) {
-			t->overflow++;
+			mem.unpaired++;
 			return;
 		}
 		t->calls[t->depth].fn = p->fn;
+		t->calls[t->depth].sp = sp;
 		t->calls[t->depth].args[0] = a0;
 		t->calls[t->depth].args[1] = a1;
 		t->calls[t->depth].args[2] = a2;
 		t->depth++;
 		return;
 	}
-	if (t->overflow) {
-		t->overflow--;
-		return;
-	}
 	/*
-	 * Returns come in reverse order of entries on a thread. A return with
-	 * no matching entry (its entry was lost, or tracing began inside the
-	 * call) is dropped; entries left open above a match lost their return.
+	 * After the return, sp is one slot above the entry's: the matching
+	 * call is the one opened at sp - 8. Deeper calls still open lost their
+	 * returns.
 	 */
-	while (t->depth && t->calls[t->depth - 1].fn != p->fn) {
-		t->depth--;
-		mem.unpaired++;
-	}
-	if (!t->depth) {
+	unwind_to(t, sp - 9);
+	if (!t->depth || t->calls[t->depth - 1].sp != sp - 8 || t->calls[t->depth - 1].fn != p->fn) {
 		mem.unpaired++;
 		return;
 	}

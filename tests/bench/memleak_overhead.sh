@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Measures what memleak costs a program that does nothing but allocate: the
+# nanoseconds per malloc/free pair of `leaker --bench M` (M pairs timed by the
+# program itself) alone, under `stackprof memleak --`, and, as references, with
+# perf holding uprobes at the same three places stackprof probes in a pair
+# (malloc entry, malloc return, and free where stackprof probes it):
+#   - `perf stat` of those probes: counting only, no record written. This is
+#     the kernel's bare cost of the three uprobe hits, the floor for any tool
+#     built on uprobes;
+#   - `perf record --call-graph fp` of those probes: every hit sampled with a
+#     call chain, about what stackprof asks of the kernel.
+#
+# Usage: tests/bench/memleak_overhead.sh [--write] [--runs R] [--pairs M] [--build DIR]
+#   --write        also replace the memleak-overhead section of docs/benchmarks.md
+#   --runs R       runs per configuration (default 3), interleaved round-robin
+#   --pairs M      malloc/free pairs per run (default 200000)
+#   --build DIR    build directory holding stackprof (default: build)
+# Needs root (uprobes) and perf with `perf probe`. Not part of ctest.
+set -euo pipefail
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+write=0
+runs=3
+pairs=200000
+build=build
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--write) write=1 ;;
+	--runs) runs="$2"; shift ;;
+	--pairs) pairs="$2"; shift ;;
+	--build) build="$2"; shift ;;
+	-h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) echo "memleak_overhead: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+stackprof="$build/stackprof"
+leaker="$build/tests/workloads/leaker"
+for f in "$stackprof" "$leaker"; do
+	[ -x "$f" ] || { echo "memleak_overhead: $f not built (cmake --build $build)" >&2; exit 1; }
+done
+command -v perf >/dev/null || { echo "memleak_overhead: perf not installed" >&2; exit 1; }
+
+libc=$(ldd "$leaker" | awk '!f && $1 ~ /^libc\.so/ { print $3; f = 1 }')
+libc=$(readlink -f "$libc")
+[ -f "$libc" ] || { echo "memleak_overhead: cannot find leaker's libc" >&2; exit 1; }
+
+tmp=$(mktemp -d /tmp/memleak-overhead.XXXXXX)
+group=spbench$$
+mounted=0
+cleanup() {
+	perf probe -q -d "$group:*" >/dev/null 2>&1 || true
+	if [ "$mounted" -eq 1 ]; then umount /sys/kernel/tracing 2>/dev/null || true; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+events=/sys/kernel/tracing/uprobe_events
+if [ ! -e "$events" ]; then
+	mount -t tracefs nodev /sys/kernel/tracing && mounted=1
+fi
+
+# Where stackprof probes free: read from its tracefs group while it runs (it
+# may move the probe past an instruction the kernel would single-step).
+# (awk reads to the end: an early exit would kill nm with SIGPIPE, failing under pipefail.)
+sym_value() {
+	nm -D --defined-only "$libc" |
+		awk -v s="$1" '!f && ($3 == s || index($3, s "@") == 1) { print $1; f = 1 }'
+}
+free_sym=$((16#$(sym_value free)))
+"$stackprof" memleak --uprobe-tracefs -d 2 -- sleep 1 >/dev/null 2>&1 &
+sp=$!
+free_off=
+for _ in $(seq 1 40); do
+	free_off=$(awk -v g="stackprof_$sp/" '
+		index($1, g) && $1 ~ /\/free_/ { n = split($2, a, ":"); print a[n]; exit }' \
+		"$events" 2>/dev/null || true)
+	[ -n "$free_off" ] && break
+	sleep 0.05
+done
+wait "$sp" || true
+if [ -n "$free_off" ]; then
+	free_delta=$((free_off - free_sym))
+else
+	echo "memleak_overhead: could not see where stackprof probes free; using free's entry" >&2
+	free_delta=0
+fi
+free_spec=free
+[ "$free_delta" -gt 0 ] && free_spec="free+$free_delta"
+
+perf probe -q -x "$libc" -a "$group:malloc=malloc" -a "$group:malloc=malloc%return" \
+	-a "$group:free=$free_spec" >/dev/null ||
+	{ echo "memleak_overhead: perf probe cannot add uprobes to $libc" >&2; exit 1; }
+pevents="$group:malloc,$group:malloc__return,$group:free"
+
+run_base() { "$leaker" --bench "$pairs"; }
+run_stackprof() { "$stackprof" memleak -o "$tmp/sp.folded" -- "$leaker" --bench "$pairs"; }
+run_perfstat() { perf stat -x, -e "$pevents" -o "$tmp/stat" -- "$leaker" --bench "$pairs"; }
+run_perfrecord() {
+	perf record -q --call-graph fp -e "$pevents" -o "$tmp/perf.data" -- "$leaker" --bench "$pairs"
+}
+
+lost_stackprof() {
+	awk '/^# lost / { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(records|samples)/) n += $i }
+		END { print n + 0 }' "$tmp/last.log"
+}
+lost_perf() {
+	perf script -i "$tmp/perf.data" --show-lost-events -F time 2>/dev/null |
+		awk '/PERF_RECORD_LOST / { n += $NF } END { print n + 0 }'
+}
+# Hits counted by perf stat: the three probes should each see about M (+ start-up).
+hits_perfstat() { awk -F, '{ n += $1 } END { print n + 0 }' "$tmp/stat"; }
+
+# One run of a configuration: appends "ns_per_pair lost" to $tmp/CFG.
+one() {
+	local cfg=$1 ns lost
+	"run_$cfg" >"$tmp/last.log" 2>&1 || {
+		echo "memleak_overhead: $cfg run failed:" >&2
+		cat "$tmp/last.log" >&2
+		exit 1
+	}
+	# leaker: bench M pairs in NS ns: X ns per pair
+	ns=$(awk '$2 == "bench" { print $(NF - 3); exit }' "$tmp/last.log")
+	if [ -z "$ns" ]; then
+		echo "memleak_overhead: $cfg: no bench line" >&2
+		cat "$tmp/last.log" >&2
+		exit 1
+	fi
+	case $cfg in
+	base) lost=- ;;
+	stackprof) lost=$(lost_stackprof) ;;
+	perfstat)
+		lost=-
+		echo "  (perf stat counted $(hits_perfstat) hits, expected about $((3 * pairs)))" >&2
+		;;
+	perfrecord) lost=$(lost_perf) ;;
+	esac
+	echo "$ns $lost" >>"$tmp/$cfg"
+	echo "  run $2 $cfg: $ns ns per pair, lost $lost" >&2
+}
+
+echo "memleak_overhead: $pairs malloc/free pairs, $runs runs per configuration," \
+	"libc $libc, free probed at $free_spec" >&2
+for cfg in base stackprof perfstat perfrecord; do : >"$tmp/$cfg"; done
+for ((i = 1; i <= runs; i++)); do
+	for cfg in base stackprof perfstat perfrecord; do
+		one "$cfg" "$i"
+	done
+done
+
+median() { # file: median of column 1
+	sort -n "$1" | awk '{ v[NR] = $1 } END {
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m }'
+}
+maxlost() { # file: worst "lost" (column 2)
+	awk '$2 != "-" && ($2 > m || m == "") { m = $2 } END { print (m == "" ? "-" : m) }' "$1"
+}
+
+base_ns=$(median "$tmp/base")
+row() { # name cfg
+	local ns lost
+	ns=$(median "$tmp/$2")
+	lost=$(maxlost "$tmp/$2")
+	awk -v n="$1" -v x="$ns" -v b="$base_ns" -v l="$lost" 'BEGIN {
+		if (x == b) { printf "| %s | %.1f | 1.0x | - | %s |\n", n, x, l; exit }
+		printf "| %s | %.1f | %.0fx | %.2f | %s |\n", n, x, x / b, (x - b) / 3 / 1000, l }'
+}
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+table=$(
+	echo "Nanoseconds per malloc/free pair of \`leaker --bench $pairs\` (the program times its own"
+	echo "loop; sizes 16-271 bytes), median of $runs interleaved runs. Each pair hits three"
+	echo "uprobes: malloc's entry, malloc's return, and \`$free_spec\` (where stackprof probes"
+	echo "free). Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r),"
+	echo "$(basename "$libc"). $(date -u +%Y-%m-%d)."
+	echo
+	echo "| configuration | ns per pair | slowdown | µs per uprobe hit | events lost |"
+	echo "|---|---|---|---|---|"
+	row "leaker alone" base
+	row "\`stackprof memleak\`" stackprof
+	row "\`perf stat\` of the same 3 uprobes (counting only)" perfstat
+	row "\`perf record --call-graph fp\` of the same 3 uprobes" perfrecord
+	echo
+	echo "µs per uprobe hit is (ns per pair - alone) / 3. The \`perf stat\` row is the kernel's"
+	echo "own cost of the three hits (trap, probe handler, return trampoline) with nothing"
+	echo "written: no uprobe-based tool can go below it. \`perf record\` and stackprof also"
+	echo "write a record per hit: perf a call chain at each of the three, stackprof the user"
+	echo "registers at each and a call chain only at the return. stackprof's other probes"
+	echo "(calloc, realloc, ...) are in place but not hit here. Lost is the worst run:"
+	echo "stackprof's \`# lost\` records + samples, perf's PERF_RECORD_LOST counts."
+)
+echo "$table"
+
+if [ "$write" -eq 1 ]; then
+	bench_write_section memleak-overhead "memleak overhead" tests/bench/memleak_overhead.sh "$table"
+fi
