@@ -404,52 +404,26 @@ def require_perf():
 # ---------------------------------------------------------------- errors
 
 def check_error(d, args, mentions=None, timeout=30):
-    """`stackprof offcpu -o OUT ARGS`: one stackprof: line on stderr, exit 1..127, no OUT."""
+    """`stackprof offcpu -o OUT ARGS`: the error contract (sptest.check_error_contract)."""
     out = os.path.join(d, "out.folded")
     argv = [sptest.STACKPROF, "offcpu", "-o", out] + [str(a) for a in args]
     r = sptest.run(argv, timeout=timeout)
-    check(r.rc >= 0, "killed by signal %d" % -r.rc, r)
-    check(0 < r.rc < 128, "expected a non-zero exit code below 128, got %s" % r.rc, r)
-    lines = r.err.rstrip("\n").split("\n")
-    check(len(lines) == 1 and lines[0].strip(),
-          "expected exactly one non-empty line on stderr, got %d" % len(r.err.splitlines()), r)
-    check(lines[0].startswith("stackprof:"), "the error line does not start with 'stackprof:'", r)
-    if mentions:
-        check(any(m.lower() in lines[0].lower() for m in mentions),
-              "the error line mentions none of %s" % (mentions,), r)
-    check(not os.path.exists(out), "the output file %s was created" % out, r)
-    check(not os.listdir(d), "files left in %s: %s" % (d, os.listdir(d)), r)
-    sptest.log("  -> %s" % lines[0])
+    sptest.check_error_contract(r, d, out, mentions=mentions or ())
     return r
 
 
 # ---------------------------------------------------------------- misc
 
-def perf_event_fds(pid):
-    """How many perf_event file descriptors @pid holds (0 if gone)."""
-    n = 0
-    try:
-        for fd in os.listdir("/proc/%d/fd" % pid):
-            try:
-                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:[perf_event]":
-                    n += 1
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return n
-
-
 def wait_perf_events(proc, at_least, timeout=20.0, settle=0.5):
     """Waits until @proc (a sptest.Proc) holds @at_least perf_event fds, then @settle s more."""
     import time
     deadline = time.monotonic() + timeout
-    while perf_event_fds(proc.pid) < at_least:
+    while sptest.perf_event_fds(proc.pid) < at_least:
         if not proc.alive():
             sptest.fail("%s exited before opening its events" % proc.args, proc.finish(5))
         if time.monotonic() > deadline:
             sptest.fail("%s opened only %d of %d perf events within %.0f s"
-                        % (proc.args, perf_event_fds(proc.pid), at_least, timeout))
+                        % (proc.args, sptest.perf_event_fds(proc.pid), at_least, timeout))
         time.sleep(0.05)
     time.sleep(settle)
 

@@ -286,6 +286,47 @@ def wait_threads(proc, names, timeout=10.0):
         time.sleep(0.05)
 
 
+def check_error_contract(r, d, out, mentions=(), mentions_all=(), ignore_case=True):
+    """The contract for bad input: exit 1..127 (not a signal), exactly one non-empty
+    stderr line starting with 'stackprof:', no output file @out, nothing left in @d.
+    The line must contain one of @mentions (if any) and all of @mentions_all.
+    Returns the line."""
+    def has(line, m):
+        return m.lower() in line.lower() if ignore_case else m in line
+
+    check(r.rc >= 0, "killed by signal %d" % -r.rc, r)
+    check(0 < r.rc < 128, "expected a non-zero exit code below 128, got %s" % r.rc, r)
+    lines = r.err.rstrip("\n").split("\n")
+    check(len(lines) == 1 and lines[0].strip(),
+          "expected exactly one non-empty line on stderr, got %d" % len(r.err.splitlines()), r)
+    check(lines[0].startswith("stackprof:"), "the error line does not start with 'stackprof:'", r)
+    if mentions:
+        check(any(has(lines[0], m) for m in mentions),
+              "the error line mentions none of %s" % (mentions,), r)
+    for m in mentions_all:
+        check(has(lines[0], m), "the error line does not mention %r" % m, r)
+    check(not os.path.exists(out), "the output file %s was created" % out, r)
+    if os.path.isdir(d):
+        check(not os.listdir(d), "files left in %s: %s" % (d, os.listdir(d)), r)
+    log("  -> %s" % lines[0])
+    return lines[0]
+
+
+def perf_event_fds(pid):
+    """How many perf_event file descriptors @pid holds (0 if gone)."""
+    n = 0
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:[perf_event]":
+                    n += 1
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return n
+
+
 def have_perf():
     return shutil.which("perf") is not None
 

@@ -27,19 +27,7 @@ def check_error(d, args, out=None, mentions=None, runner=None, cwd=None):
         args = args[:1] + ["-o", out] + args[1:]
     argv = (runner or []) + [sptest.STACKPROF] + [str(a) for a in args]
     r = sptest.run(argv, timeout=30, cwd=cwd)
-    check(r.rc >= 0, "killed by signal %d" % -r.rc, r)
-    check(0 < r.rc < 128, "expected a non-zero exit code below 128, got %s" % r.rc, r)
-    lines = r.err.rstrip("\n").split("\n")
-    check(len(lines) == 1 and lines[0].strip(),
-          "expected exactly one non-empty line on stderr, got %d" % len(r.err.splitlines()), r)
-    check(lines[0].startswith("stackprof:"), "the error line does not start with 'stackprof:'", r)
-    if mentions:
-        check(any(m in lines[0] for m in mentions),
-              "the error line mentions none of %s" % (mentions,), r)
-    check(not os.path.exists(out), "the output file %s was created" % out, r)
-    if os.path.isdir(d):
-        check(not os.listdir(d), "files left in %s: %s" % (d, os.listdir(d)), r)
-    sptest.log("  -> %s" % lines[0])
+    sptest.check_error_contract(r, d, out, mentions=mentions or (), ignore_case=False)
 
 
 def profiler_case(name, *args):
