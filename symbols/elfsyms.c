@@ -330,50 +330,74 @@ out_free:
 	return err;
 }
 
-struct elfsyms *elfsyms__open(const char *path)
+/*
+ * Opens @path as an ELF file: a regular file (O_NONBLOCK, since a path from
+ * a maps line could name a FIFO and open must not hang on it), read rather
+ * than mmap'd (a binary rebuilt while we profile it would turn a mapped read
+ * past its new end into SIGBUS). Returns the handle and its fd in @fd, or
+ * NULL with -errno in @err (-ENOEXEC: not a regular ELF file).
+ */
+static Elf *elf_open_file(const char *path, int *fd, int *err)
 {
-	struct elfsyms *e;
 	struct stat st;
 	Elf *elf;
-	int fd, err;
 
 	if (elf_version(EV_CURRENT) == EV_NONE) {
-		errno = ENOSYS;
+		*err = -ENOSYS;
 		return NULL;
 	}
-	/* O_NONBLOCK: a path from a maps line could name a FIFO, and open must not hang on it. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (*fd < 0) {
+		*err = -errno;
 		return NULL;
-	if (fstat(fd, &st)) {
-		err = -errno;
+	}
+	if (fstat(*fd, &st)) {
+		*err = -errno;
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err = -ENOEXEC;
+		*err = -ENOEXEC;
 		goto out_close;
+	}
+	elf = elf_begin(*fd, ELF_C_READ, NULL);
+	if (!elf) {
+		*err = -ENOEXEC;
+		goto out_close;
+	}
+	if (elf_kind(elf) != ELF_K_ELF) {
+		*err = -ENOEXEC;
+		elf_end(elf);
+		goto out_close;
+	}
+	return elf;
+
+out_close:
+	close(*fd);
+	*fd = -1;
+	return NULL;
+}
+
+struct elfsyms *elfsyms__open(const char *path)
+{
+	struct elfsyms *e;
+	Elf *elf;
+	int fd, err;
+
+	elf = elf_open_file(path, &fd, &err);
+	if (!elf) {
+		errno = -err;
+		return NULL;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		err = -ENOMEM;
-		goto out_close;
-	}
-	/*
-	 * Read, not mmap: a binary rebuilt while we profile it would turn a
-	 * mapped read past its new end into SIGBUS.
-	 */
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf) {
-		err = -ENOEXEC;
-		goto out_free;
-	}
-	if (elf_kind(elf) != ELF_K_ELF) {
-		err = -ENOEXEC;
 		goto out_end;
 	}
 	err = index_elf(e, elf);
-	if (err)
+	if (err) {
+		elfsyms__delete(e);
 		goto out_end;
+	}
 	/* Everything we need is copied: the file and its mapping can go. */
 	elf_end(elf);
 	close(fd);
@@ -381,9 +405,6 @@ struct elfsyms *elfsyms__open(const char *path)
 
 out_end:
 	elf_end(elf);
-out_free:
-	elfsyms__delete(e);
-out_close:
 	close(fd);
 	errno = -err;
 	return NULL;
@@ -579,36 +600,16 @@ static int find_func(Elf *elf, const char *name, uint64_t *offset)
 
 int elfsyms__func_offset(const char *path, const char *name, uint64_t *offset)
 {
-	struct stat st;
 	Elf *elf;
 	int fd, err;
 
 	if (!name || !*name)
 		return -EINVAL;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -ENOSYS;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -ENOEXEC;
-		goto out_close;
-	}
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf) {
-		err = -ENOEXEC;
-		goto out_close;
-	}
-	if (elf_kind(elf) != ELF_K_ELF)
-		err = -ENOEXEC;
-	else
-		err = find_func(elf, name, offset);
+	elf = elf_open_file(path, &fd, &err);
+	if (!elf)
+		return err;
+	err = find_func(elf, name, offset);
 	elf_end(elf);
-out_close:
 	close(fd);
 	return err;
 }
