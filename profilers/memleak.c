@@ -13,6 +13,7 @@
 #include "core/record.h"
 #include "core/session.h"
 #include "core/stack_table.h"
+#include "core/tid_table.h"
 #include "symbols/syms.h"
 #include "symbols/u64map.h"
 #include "trace/uprobe.h"
@@ -102,9 +103,7 @@ static struct {
 	size_t nr_allocs, cap_allocs;
 	size_t *free_slots;
 	size_t nr_free_slots, cap_free_slots;
-	struct u64map *threads; /* tid -> index + 1 in thr */
-	struct thread *thr;
-	size_t nr_thr, cap_thr;
+	struct tid_table *threads; /* struct thread per thread */
 
 	uint64_t allocations, frees, bytes_allocated, bytes_freed, unknown_frees;
 	uint64_t nested, unpaired, unread_memalign, replaced;
@@ -338,7 +337,7 @@ static int memleak_setup(struct session *s)
 		uprobe__use_pmu() ? "uprobe PMU" : "tracefs uprobe_events");
 	mem.stacks = stack_table__new(1, 0);
 	mem.outstanding = u64map__new();
-	mem.threads = u64map__new();
+	mem.threads = tid_table__new(sizeof(struct thread));
 	if (!mem.stacks || !mem.outstanding || !mem.threads)
 		return -ENOMEM;
 	return 0;
@@ -356,27 +355,6 @@ static bool reg(const struct sp_record *rec, int regno, uint64_t *out)
 		return false;
 	*out = rec->user_regs[idx];
 	return true;
-}
-
-static struct thread *thread_of(uint32_t tid)
-{
-	uint64_t idx;
-
-	if (u64map__get(mem.threads, tid, &idx))
-		return &mem.thr[idx - 1];
-	if (mem.nr_thr == mem.cap_thr) {
-		size_t cap = mem.cap_thr ? mem.cap_thr * 2 : 64;
-		struct thread *t = realloc(mem.thr, cap * sizeof(*t));
-
-		if (!t)
-			return NULL;
-		mem.thr = t;
-		mem.cap_thr = cap;
-	}
-	if (u64map__put(mem.threads, tid, mem.nr_thr + 1))
-		return NULL;
-	memset(&mem.thr[mem.nr_thr], 0, sizeof(mem.thr[0]));
-	return &mem.thr[mem.nr_thr++];
 }
 
 /* Pointers are per process: the key folds the pid into bits user addresses never use. */
@@ -552,7 +530,7 @@ static void memleak_sample(struct session *s, const struct sp_record *rec)
 	if (rec->evidx < 0 || rec->evidx >= (int)(sizeof(mem.probes) / sizeof(mem.probes[0])))
 		return;
 	p = &mem.probes[rec->evidx];
-	t = thread_of(rec->tid);
+	t = tid_table__get(mem.threads, rec->tid, true);
 	if (!t || !reg(rec, PERF_REG_X86_SP, &sp))
 		return;
 	if (!p->ret) {
@@ -717,10 +695,9 @@ static void memleak_teardown(struct session *s)
 	(void)s;
 	stack_table__delete(mem.stacks);
 	u64map__delete(mem.outstanding);
-	u64map__delete(mem.threads);
+	tid_table__delete(mem.threads);
 	free(mem.allocs);
 	free(mem.free_slots);
-	free(mem.thr);
 	free(mem.lib);
 	memset(&mem, 0, sizeof(mem));
 }

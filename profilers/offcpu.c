@@ -19,6 +19,7 @@
 #include "core/record.h"
 #include "core/session.h"
 #include "core/stack_table.h"
+#include "core/tid_table.h"
 #include "symbols/syms.h"
 #include "symbols/u64map.h"
 #include "trace/sched_state.h"
@@ -66,9 +67,7 @@ static struct {
 
 	struct stack_table *blocked, *runq;
 	struct stack_table *blocked_iv, *runq_iv; /* -i: since the last tick */
-	struct u64map *by_tid; /* tid -> index + 1 in pend */
-	struct pending *pend;
-	size_t nr_pend, cap_pend;
+	struct tid_table *pend; /* struct pending per thread */
 	uint64_t unknown_state; /* switch-outs whose prev_state did not decode */
 	unsigned int ticks;
 } off = {
@@ -245,8 +244,8 @@ static int offcpu_setup(struct session *s)
 
 	off.blocked = stack_table__new(NR_VALS, 0);
 	off.runq = stack_table__new(NR_VALS, 0);
-	off.by_tid = u64map__new();
-	if (!off.blocked || !off.runq || !off.by_tid)
+	off.pend = tid_table__new(sizeof(struct pending));
+	if (!off.blocked || !off.runq || !off.pend)
 		return -ENOMEM;
 	if (o->interval > 0) {
 		off.blocked_iv = stack_table__new(NR_VALS, 0);
@@ -283,26 +282,11 @@ static int offcpu_setup(struct session *s)
 
 static struct pending *pending_of(uint32_t tid, bool create)
 {
-	uint64_t idx;
+	struct pending *p = tid_table__get(off.pend, tid, create);
 
-	if (u64map__get(off.by_tid, tid, &idx))
-		return &off.pend[idx - 1];
-	if (!create)
-		return NULL;
-	if (off.nr_pend == off.cap_pend) {
-		size_t cap = off.cap_pend ? off.cap_pend * 2 : 256;
-		struct pending *p = realloc(off.pend, cap * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		off.pend = p;
-		off.cap_pend = cap;
-	}
-	if (u64map__put(off.by_tid, tid, off.nr_pend + 1))
-		return NULL;
-	memset(&off.pend[off.nr_pend], 0, sizeof(off.pend[0]));
-	off.pend[off.nr_pend].tid = tid;
-	return &off.pend[off.nr_pend++];
+	if (p)
+		p->tid = tid;
+	return p;
 }
 
 static struct stack_table *interval_table(enum wait_kind kind)
@@ -477,11 +461,11 @@ static struct still_row *charge_still_blocked(struct session *s, size_t *nr)
 	size_t n = 0;
 
 	*nr = 0;
-	rows = calloc(off.nr_pend ? off.nr_pend : 1, sizeof(*rows));
+	rows = calloc(tid_table__nr(off.pend) ? tid_table__nr(off.pend) : 1, sizeof(*rows));
 	if (!rows)
 		return NULL;
-	for (size_t i = 0; i < off.nr_pend; i++) {
-		struct pending *p = &off.pend[i];
+	for (size_t i = 0; i < tid_table__nr(off.pend); i++) {
+		struct pending *p = tid_table__at(off.pend, i);
 		struct still_row *r = &rows[n];
 		uint32_t nk, nu;
 		const uint64_t *k, *u;
@@ -581,7 +565,6 @@ static void offcpu_teardown(struct session *s)
 	stack_table__delete(off.runq);
 	stack_table__delete(off.blocked_iv);
 	stack_table__delete(off.runq_iv);
-	u64map__delete(off.by_tid);
 	u64map__delete(off.in_tids);
 	free(off.in_filter);
 	off.in_tids = NULL;
@@ -589,9 +572,8 @@ static void offcpu_teardown(struct session *s)
 	off.in_filter_len = 0;
 	off.in_filter_full = false;
 	sched_state__delete(off.states);
-	free(off.pend);
+	tid_table__delete(off.pend);
 	off.blocked = off.runq = off.blocked_iv = off.runq_iv = NULL;
-	off.by_tid = NULL;
 	off.states = NULL;
 	off.pend = NULL;
 }
