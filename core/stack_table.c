@@ -1,6 +1,7 @@
 /* The shared stack table: a chained hash table of stacks, packed in chunks, bounded in bytes. */
 #define _GNU_SOURCE /* qsort_r */
 #include "stack_table.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -55,17 +56,6 @@ struct stack_table {
 	bool grow_refused; /* the bound forbade a bigger bucket array once */
 };
 
-/* A 64-bit multiply-xorshift finalizer: every input bit reaches every output bit. */
-static inline uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 31;
-	h *= 0xd6e8feb86659fd93ULL;
-	h ^= h >> 29;
-	h *= 0xa0761d6478bd642fULL;
-	h ^= h >> 32;
-	return h;
-}
-
 #define HASH_K1 0x9e3779b97f4a7c15ULL
 #define HASH_K2 0xc2b2ae3d27d4eb4fULL
 
@@ -108,7 +98,7 @@ static uint32_t key_hash(uint32_t pid, const char *comm, const uint64_t *kernel,
 	h = hash_frames(h, w, 2);
 	h = hash_frames(h, kernel, nr_kernel);
 	h = hash_frames(h, user, nr_user);
-	return (uint32_t)mix64(h);
+	return (uint32_t)hash__mix64(h);
 }
 
 static inline size_t entry_size(unsigned int nr_vals, uint32_t nr_kernel, uint32_t nr_user)

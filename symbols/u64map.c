@@ -1,5 +1,6 @@
 /* A linear-probing hash table of u64 -> u64, grown at 70% load; removal shifts entries back. */
 #include "u64map.h"
+#include "core/hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -23,20 +24,6 @@ struct u64map {
 	bool have_empty_key;
 	uint64_t empty_key_val;
 };
-
-/*
- * The keys are addresses and file offsets: low bits repeat with alignment
- * and high bits hardly change, so mix all bits into the low ones.
- */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 static struct slot *alloc_slots(size_t n)
 {
@@ -76,7 +63,7 @@ void u64map__delete(struct u64map *m)
 
 static struct slot *find_slot(struct slot *slots, size_t mask, uint64_t key)
 {
-	size_t i = mix(key) & mask;
+	size_t i = hash__mix64(key) & mask;
 
 	/* The load limit keeps at least 30% of slots empty, so this ends. */
 	while (slots[i].key != EMPTY_KEY && slots[i].key != key)
@@ -193,7 +180,7 @@ bool u64map__del(struct u64map *m, uint64_t key)
 		j = (j + 1) & m->mask;
 		if (m->slots[j].key == EMPTY_KEY)
 			break;
-		home = mix(m->slots[j].key) & m->mask;
+		home = hash__mix64(m->slots[j].key) & m->mask;
 		if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
 			m->slots[i] = m->slots[j];
 			i = j;
