@@ -25,3 +25,15 @@ bench_write_section() {
 	rm -rf "$tmpdir"
 	echo "$name: wrote $doc" >&2
 }
+
+# bench_require NAME BUILD FILE...: exits with a message unless every FILE is
+# an executable built in BUILD and perf is installed.
+bench_require() {
+	local name=$1 build=$2 f
+
+	shift 2
+	for f in "$@"; do
+		[ -x "$f" ] || { echo "$name: $f not built (cmake --build $build)" >&2; exit 1; }
+	done
+	command -v perf >/dev/null || { echo "$name: perf not installed" >&2; exit 1; }
+}

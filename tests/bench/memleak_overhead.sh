@@ -40,10 +40,7 @@ done
 
 stackprof="$build/stackprof"
 leaker="$build/tests/workloads/leaker"
-for f in "$stackprof" "$leaker"; do
-	[ -x "$f" ] || { echo "memleak_overhead: $f not built (cmake --build $build)" >&2; exit 1; }
-done
-command -v perf >/dev/null || { echo "memleak_overhead: perf not installed" >&2; exit 1; }
+bench_require memleak_overhead "$build" "$stackprof" "$leaker"
 
 libc=$(ldd "$leaker" | awk '!f && $1 ~ /^libc\.so/ { print $3; f = 1 }')
 libc=$(readlink -f "$libc")

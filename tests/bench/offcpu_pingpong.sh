@@ -35,10 +35,7 @@ done
 
 stackprof="$build/stackprof"
 pingpong="$build/tests/workloads/pingpong"
-for f in "$stackprof" "$pingpong"; do
-	[ -x "$f" ] || { echo "offcpu_pingpong: $f not built (cmake --build $build)" >&2; exit 1; }
-done
-command -v perf >/dev/null || { echo "offcpu_pingpong: perf not installed" >&2; exit 1; }
+bench_require offcpu_pingpong "$build" "$stackprof" "$pingpong"
 
 tmp=$(mktemp -d /tmp/offcpu-pingpong.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

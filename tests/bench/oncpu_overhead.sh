@@ -36,10 +36,7 @@ done
 
 stackprof="$build/stackprof"
 cpushare="$build/tests/workloads/cpushare"
-for f in "$stackprof" "$cpushare"; do
-	[ -x "$f" ] || { echo "oncpu_overhead: $f not built (cmake --build $build)" >&2; exit 1; }
-done
-command -v perf >/dev/null || { echo "oncpu_overhead: perf not installed" >&2; exit 1; }
+bench_require oncpu_overhead "$build" "$stackprof" "$cpushare"
 
 tmp=$(mktemp -d /tmp/oncpu-overhead.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
