@@ -2,6 +2,7 @@
 #ifndef STACKPROF_HASH_H
 #define STACKPROF_HASH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -16,6 +17,18 @@ static inline uint64_t hash__mix64(uint64_t h)
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
+	return h;
+}
+
+/* FNV-1a over @n bytes of @s, for keys that are strings; mix before masking. */
+static inline uint64_t hash__str(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
 	return h;
 }
 

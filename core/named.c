@@ -1,5 +1,6 @@
 /* Stacks merged by name: one entry per distinct "comm;root;...;leaf" string, counters summed. */
 #include "named.h"
+#include "hash.h"
 #include "emit.h"
 
 #include <errno.h>
@@ -89,12 +90,8 @@ static int render(struct keybuf *k, const struct stack_entry *e, struct syms *sy
 
 static uint64_t hash_str(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = hash__str(s, n);
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
 	return h ^ (h >> 29);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/log.h"
 #include "elfsyms.h"
 #include "u64map.h"
@@ -39,13 +40,7 @@ struct dsos {
 /* FNV-1a: short, and good enough since collisions are chained. */
 static uint64_t path_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return hash__str(s, strlen(s));
 }
 
 struct dsos *dsos__new(void)
