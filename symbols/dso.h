@@ -9,7 +9,7 @@ struct elfsyms;
 struct dsos;
 
 /* Ids are 1-based and must fit the 15 bits a location gives them. */
-#define DSOS_MAX_ID 0x7fff
+#define DSOS_MAX_ID 0x7ffe /* 0x7fff is for labels (syms.h) */
 
 /* Creates an empty table. Returns NULL and sets errno on failure. */
 struct dsos *dsos__new(void);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "addrspace.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "dso.h"
 #include "elfsyms.h"
@@ -46,6 +47,9 @@ struct syms {
 	struct u64map *comms;	     /* tid -> char[COMM_LEN] in the arena */
 	struct u64map *user_names;   /* location (| NONLEAF_BIT) -> const char * */
 	struct u64map *kernel_names; /* address looked up -> const char * */
+	struct u64map *label_ids;    /* text hash (+ probe) -> index + 1 in labels */
+	const char **labels;	     /* texts in the arena */
+	size_t nr_labels, cap_labels;
 	struct arena_chunk *arena;
 	size_t arena_bytes;
 };
@@ -84,8 +88,9 @@ struct syms *syms__new(const char *kallsyms)
 	s->comms = u64map__new();
 	s->user_names = u64map__new();
 	s->kernel_names = u64map__new();
+	s->label_ids = u64map__new();
 	if (!s->kallsyms_path || !s->dsos || !s->procs || !s->comms || !s->user_names ||
-	    !s->kernel_names) {
+	    !s->kernel_names || !s->label_ids) {
 		syms__delete(s);
 		errno = ENOMEM;
 		return NULL;
@@ -113,6 +118,8 @@ void syms__delete(struct syms *s)
 	u64map__delete(s->comms);
 	u64map__delete(s->user_names);
 	u64map__delete(s->kernel_names);
+	u64map__delete(s->label_ids);
+	free(s->labels);
 	dsos__delete(s->dsos);
 	kallsyms__delete(s->ksyms);
 	for (c = s->arena; c; c = next) {
@@ -513,6 +520,38 @@ static const char *fallback_name(struct syms *s, uint32_t id, uint64_t off)
 	return name;
 }
 
+uint64_t syms__label(struct syms *s, const char *text)
+{
+	size_t len = strlen(text);
+	uint64_t key = hash__str(text, len), val;
+	char *copy;
+
+	/* Colliding texts take the next key along. */
+	for (;; key++) {
+		if (!u64map__get(s->label_ids, key, &val))
+			break;
+		if (!strcmp(s->labels[val - 1], text))
+			return (uint64_t)SYMS_LOC_LABEL_DSO << SYMS_LOC_DSO_SHIFT | (val - 1);
+	}
+	if (s->nr_labels == s->cap_labels) {
+		size_t cap = s->cap_labels ? 2 * s->cap_labels : 64;
+		const char **p = realloc(s->labels, cap * sizeof(*p));
+
+		if (!p)
+			return 0;
+		s->labels = p;
+		s->cap_labels = cap;
+	}
+	copy = arena_alloc(s, len + 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, text, len + 1);
+	if (u64map__put(s->label_ids, key, s->nr_labels + 1))
+		return 0;
+	s->labels[s->nr_labels] = copy;
+	return (uint64_t)SYMS_LOC_LABEL_DSO << SYMS_LOC_DSO_SHIFT | s->nr_labels++;
+}
+
 const char *syms__user_name(struct syms *s, uint64_t loc, bool is_leaf)
 {
 	uint64_t key, off = SYMS_LOC_OFF(loc), val;
@@ -520,6 +559,8 @@ const char *syms__user_name(struct syms *s, uint64_t loc, bool is_leaf)
 	const struct elfsyms *e;
 	const char *name = NULL;
 
+	if (id == SYMS_LOC_LABEL_DSO)
+		return off < s->nr_labels ? s->labels[off] : unknown;
 	if (!id || !dsos__path(s->dsos, id))
 		return unknown;
 	key = (loc & ~NONLEAF_BIT) | (is_leaf ? 0 : NONLEAF_BIT);
@@ -588,6 +629,7 @@ uint64_t syms__bytes(const struct syms *s)
 
 	bytes += u64map__bytes(s->procs) + u64map__bytes(s->comms);
 	bytes += u64map__bytes(s->user_names) + u64map__bytes(s->kernel_names);
+	bytes += u64map__bytes(s->label_ids) + s->cap_labels * sizeof(*s->labels);
 	u64map__for_each(s->procs, add_addrspace_bytes, &bytes);
 	bytes += dsos__bytes(s->dsos);
 	bytes += kallsyms__bytes(s->ksyms);

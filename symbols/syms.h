@@ -9,7 +9,9 @@
  *   bits 48..62  dso id (1-based) of the mapped file, 0 = not file-backed
  *   bits  0..47  offset in that file, or the raw address when dso id is 0
  *
- * (user-space addresses on x86_64 are below 2^47, so both fit.)
+ * (user-space addresses on x86_64 are below 2^47, so both fit.) Dso id
+ * 0x7fff marks a label instead: a frame that names something other than
+ * code (a file written to, a syscall), its text kept by the symbolizer.
  */
 #ifndef STACKPROF_SYMS_H
 #define STACKPROF_SYMS_H
@@ -24,6 +26,8 @@ struct syms;
 #define SYMS_LOC_OFF_MASK ((1ULL << SYMS_LOC_DSO_SHIFT) - 1)
 #define SYMS_LOC_DSO(loc) ((uint32_t)(((loc) >> SYMS_LOC_DSO_SHIFT) & 0x7fff))
 #define SYMS_LOC_OFF(loc) ((loc) & SYMS_LOC_OFF_MASK)
+#define SYMS_LOC_LABEL_DSO 0x7fffU
+#define SYMS_LOC_IS_LABEL(loc) (SYMS_LOC_DSO(loc) == SYMS_LOC_LABEL_DSO)
 
 /*
  * Creates the symbolizer. @kallsyms is the kernel symbol file to use, NULL
@@ -82,8 +86,15 @@ const char *syms__comm(struct syms *s, uint32_t pid, uint32_t tid);
 uint64_t syms__encode_user(struct syms *s, uint32_t pid, uint64_t ip);
 
 /*
+ * The location of label @text (interned: equal texts give equal locations),
+ * to put in a user chain as a frame of its own. Returns 0 when out of
+ * memory. syms__user_name() gives the text back.
+ */
+uint64_t syms__label(struct syms *s, const char *text);
+
+/*
  * Name of a user location: "function", "[dso+0xoff]" when the file has no
- * symbol for it, "[unknown]" when it is not file-backed. @is_leaf is false for
+ * symbol for it, "[unknown]" when it is not file-backed, a label's text. @is_leaf is false for
  * return addresses, which are looked up one byte back so a call at the end of
  * a function is charged to that function. The string is owned by @s.
  */

@@ -223,11 +223,44 @@ static void test_dso_exhaustion(void)
 	}
 	loc = syms__encode_user(s, FAKE_PID, 0x100010);
 	CHECK_EQ_U64(SYMS_LOC_DSO(loc), 1);
+	loc = syms__encode_user(s, FAKE_PID, 0x100010 + 0x7ffdULL * 0x1000);
+	CHECK_EQ_U64(SYMS_LOC_DSO(loc), 0x7ffe);
+	CHECK_STR(syms__user_name(s, loc, true), "[lib32765.so+0x10]");
+	/* 0x7fff is the labels' id, never a file's. */
 	loc = syms__encode_user(s, FAKE_PID, 0x100010 + 0x7ffeULL * 0x1000);
-	CHECK_EQ_U64(SYMS_LOC_DSO(loc), 0x7fff);
-	CHECK_STR(syms__user_name(s, loc, true), "[lib32766.so+0x10]");
-	loc = syms__encode_user(s, FAKE_PID, 0x100010 + 0x7fffULL * 0x1000);
-	CHECK_EQ_U64(loc, 0x100010 + 0x7fffULL * 0x1000);
+	CHECK_EQ_U64(loc, 0x100010 + 0x7ffeULL * 0x1000);
+	syms__delete(s);
+}
+
+/* Labels: interned texts that name themselves, apart from every file's locations. */
+static void test_labels(void)
+{
+	struct syms *s = syms__new("/nonexistent/kallsyms");
+	uint64_t a, b, a2;
+	char text[32];
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	a = syms__label(s, "/var/log/app.log");
+	b = syms__label(s, "pipe:[1234]");
+	a2 = syms__label(s, "/var/log/app.log");
+	CHECK(a != 0 && b != 0);
+	CHECK(a != b);
+	CHECK_EQ_U64(a, a2);
+	CHECK(SYMS_LOC_IS_LABEL(a) && SYMS_LOC_IS_LABEL(b));
+	CHECK(!SYMS_LOC_IS_LABEL(syms__encode_user(s, FAKE_PID, 0x100010)));
+	CHECK_STR(syms__user_name(s, a, true), "/var/log/app.log");
+	CHECK_STR(syms__user_name(s, b, false), "pipe:[1234]");
+	CHECK_STR(syms__user_name(s, (SYMS_LOC_OFF(b) + 5) | (uint64_t)SYMS_LOC_LABEL_DSO << 48, true),
+		  "[unknown]");
+	/* Many labels: each keeps its own text as the table grows. */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(text, sizeof(text), "file-%d", i);
+		a = syms__label(s, text);
+		CHECK_STR(syms__user_name(s, a, true), text);
+	}
+	CHECK_STR(syms__user_name(s, b, true), "pipe:[1234]");
 	syms__delete(s);
 }
 
@@ -424,6 +457,7 @@ int main(void)
 	test_maps_text();
 	test_fallback_names();
 	test_dso_exhaustion();
+	test_labels();
 	test_kernel_names();
 	test_self();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
