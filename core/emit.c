@@ -350,17 +350,43 @@ static double percent(uint64_t v, uint64_t total)
 	return total ? 100.0 * (double)v / (double)total : 0.0;
 }
 
+/* The extra columns @o names that @t has, in order. */
+static unsigned int extra_columns(const struct stack_table *t, const struct emit_opts *o)
+{
+	unsigned int n = 0;
+
+	while (n < EMIT_MAX_EXTRA && o->extra[n].unit && o->extra[n].idx < stack_table__nr_vals(t))
+		n++;
+	return n;
+}
+
+static int column_width(const char *unit)
+{
+	return strlen(unit) > 10 ? (int)strlen(unit) : 10;
+}
+
+/* Whether a row has anything to show in the columns printed. */
+static bool row_shown(const struct named_stack *ns, const struct emit_opts *o, unsigned int nx)
+{
+	if (ns->vals[o->val_idx])
+		return true;
+	for (unsigned int i = 0; i < nx; i++)
+		if (ns->vals[o->extra[i].idx])
+			return true;
+	return false;
+}
+
 int emit__table(FILE *f, const struct stack_table *t, struct syms *syms, const struct emit_opts *o)
 {
 	const char *unit = o->unit ? o->unit : "VALUE";
-	int wv = strlen(unit) > 10 ? (int)strlen(unit) : 10, wx = 0;
+	int wv = column_width(unit);
 	char name[EMIT_NAME_LEN];
 	uint64_t total, rest = 0, dropped = stack_table__dropped(t);
-	size_t n, i, shown = 0, nr_rest = 0;
+	size_t n, i, shown = 0, nr_rest = 0, nr_rows = 0;
 	struct out out = {.f = f};
 	struct line line = {0};
 	struct named_stacks *named;
-	bool extra = o->extra_unit && o->extra_idx < stack_table__nr_vals(t);
+	unsigned int nx = extra_columns(t, o);
 
 	if (o->val_idx >= stack_table__nr_vals(t))
 		return -EINVAL;
@@ -371,20 +397,18 @@ int emit__table(FILE *f, const struct stack_table *t, struct syms *syms, const s
 	n = named_stacks__nr(named);
 	total = named_stacks__total(named, o->val_idx);
 	/* Counters that went back to 0 (e.g. every allocation freed) are no stacks. */
-	while (n > 0 && !named_stacks__get(named, n - 1)->vals[o->val_idx])
-		n--;
+	for (i = 0; i < n; i++)
+		nr_rows += row_shown(named_stacks__get(named, i), o, nx);
 
-	if (!n) {
+	if (!nr_rows) {
 		line_printf(&line, "no stacks were recorded");
 		line_flush(&line, &out, o->width);
 		goto out_dropped;
 	}
 
-	if (extra)
-		wx = strlen(o->extra_unit) > 10 ? (int)strlen(o->extra_unit) : 10;
 	line_printf(&line, "%*s", wv, unit);
-	if (extra)
-		line_printf(&line, " %*s", wx, o->extra_unit);
+	for (unsigned int x = 0; x < nx; x++)
+		line_printf(&line, " %*s", column_width(o->extra[x].unit), o->extra[x].unit);
 	line_printf(&line, " %7s %-15s %s", "%", "COMM", "STACK");
 	line_flush(&line, &out, o->width);
 
@@ -393,6 +417,8 @@ int emit__table(FILE *f, const struct stack_table *t, struct syms *syms, const s
 		const uint64_t *vals = ns->vals;
 		uint32_t j;
 
+		if (!row_shown(ns, o, nx))
+			continue;
 		if (o->top && shown == o->top) {
 			nr_rest++;
 			rest += vals[o->val_idx];
@@ -400,8 +426,9 @@ int emit__table(FILE *f, const struct stack_table *t, struct syms *syms, const s
 		}
 		shown++;
 		line_printf(&line, "%*" PRIu64, wv, scale(vals[o->val_idx], o->divisor));
-		if (extra)
-			line_printf(&line, " %*" PRIu64, wx, vals[o->extra_idx]);
+		for (unsigned int x = 0; x < nx; x++)
+			line_printf(&line, " %*" PRIu64, column_width(o->extra[x].unit),
+				    vals[o->extra[x].idx]);
 		/* The comm is the key up to the first frame. */
 		line_printf(&line, " %6.2f%% %-15.*s ", percent(vals[o->val_idx], total),
 			    (int)(ns->depth ? ns->offs[0] - 1 : ns->key_len), ns->key);

@@ -12,6 +12,8 @@
 struct stack_table;
 struct syms;
 
+#define EMIT_MAX_EXTRA 3
+
 struct emit_opts {
 	unsigned int val_idx; /* which counter to report */
 	bool annotate; /* folded and table: kernel frames get a "_[k]" suffix */
@@ -19,11 +21,14 @@ struct emit_opts {
 	unsigned int width; /* table: cut stacks to this many columns, 0 = no limit */
 	const char *unit; /* table: column title for the counter, e.g. "SAMPLES", "TIME(us)" */
 	/*
-	 * Table: optional second column, e.g. a count of events next to a time.
-	 * Ignored when @extra_unit is NULL.
+	 * Table: up to EMIT_MAX_EXTRA more counter columns after the first, e.g.
+	 * a count of events next to a time; the list ends at the first NULL
+	 * unit. A row is shown when any of its columns is non-zero.
 	 */
-	unsigned int extra_idx;
-	const char *extra_unit;
+	struct emit_column {
+		unsigned int idx;
+		const char *unit;
+	} extra[EMIT_MAX_EXTRA];
 	/* Folded and table: divide the counter by this before printing (0 or 1 = as is). */
 	uint64_t divisor;
 	/* Folded: a pseudo-frame put right after comm, e.g. "[runqueue]"; NULL = none. */

@@ -611,8 +611,7 @@ static void print_table(struct session *s, struct stack_table *t)
 		.top = o->top,
 		.width = isatty(STDOUT_FILENO) ? 160 : 0,
 		.unit = "BYTES",
-		.extra_idx = VAL_COUNT,
-		.extra_unit = "COUNT",
+		.extra = { { VAL_COUNT, "COUNT" } },
 	};
 
 	emit__table(stdout, t, session__syms(s), &eo);

@@ -411,8 +411,7 @@ static void print_section(struct session *s, struct stack_table *t, FILE *f)
 		.top = o->top,
 		.width = isatty(fileno(f)) ? 160 : 0,
 		.unit = "TIME(us)",
-		.extra_idx = VAL_COUNT,
-		.extra_unit = "COUNT",
+		.extra = { { VAL_COUNT, "COUNT" } },
 		.divisor = 1000,
 	};
 

@@ -293,11 +293,11 @@ static void test_named(void)
 	/* All rows, an extra column, a divisor, cut to 53 columns. */
 	o.top = 0;
 	o.unit = "TIME(ms)";
-	o.extra_unit = "COUNT";
-	o.extra_idx = 1;
+	o.extra[0] = (struct emit_column){ 1, "COUNT" };
 	o.divisor = 2;
 	o.width = 53;
 	s = run(emit__table, t, sy, &o, &err);
+	/* A row at 0 in the first column still shows when another column is not. */
 	CHECK_STR(s, "  TIME(ms)      COUNT       % COMM            STACK\n"
 		     "         4         70  26.92% app             fix_...\n"
 		     "         3         50  19.23% app             fn_b...\n"
@@ -305,7 +305,20 @@ static void test_named(void)
 		     "         2          2  15.38% b               bad_...\n"
 		     "         2          3  11.54% x_y z_w         fn_a\n"
 		     "         1          0   7.69% idle            [no ...\n"
-		     "         1          9   3.85% app             [unk...\n");
+		     "         1          9   3.85% app             [unk...\n"
+		     "         0        100   0.00% app             fix_...\n");
+	free(s);
+
+	/* Several extra columns, in the order given; one past the table's counters ends the list. */
+	o.extra[1] = (struct emit_column){ 0, "RAW" };
+	o.extra[2] = (struct emit_column){ 7, "NONE" };
+	o.divisor = 1;
+	o.width = 0;
+	o.top = 1;
+	s = run(emit__table, t, sy, &o, &err);
+	CHECK_STR(s, "  TIME(ms)      COUNT        RAW       % COMM            STACK\n"
+		     "         7         70          7  26.92% app             fix_mid <- fix_root\n"
+		     "... 7 more stacks (73.08% of total)\n");
 	free(s);
 	o = (struct emit_opts){.val_idx = 0};
 
