@@ -28,6 +28,14 @@ struct profiler {
 	int (*setup)(struct session *s);
 	/* One sample of one of its events, in time order; required. */
 	void (*sample)(struct session *s, const struct sp_record *rec);
+	/*
+	 * Every record as it leaves its ring buffer, before time ordering and
+	 * before the core applies side-band records; optional. Records of one
+	 * ring come in time order, rings one after another. For work that
+	 * cannot wait for order, such as reading /proc while a process still
+	 * exists. It may set rec->note, which sample() gets back.
+	 */
+	void (*peek)(struct session *s, struct sp_record *rec);
 	/* Side-band record (COMM, FORK, EXIT, ...) after the core has applied it; optional. */
 	void (*sideband)(struct session *s, const struct sp_record *rec);
 	/* Every -i seconds; optional. */

@@ -50,6 +50,9 @@ struct sp_record {
 
 	/* SWITCH_CPU_WIDE: the task switched to (out) or from (in) */
 	uint32_t next_prev_pid, next_prev_tid;
+
+	/* Set by the profiler's peek hook, 0 otherwise; never decoded. */
+	uint64_t note;
 };
 
 /* What the decoder needs to know about the event a record came from. */

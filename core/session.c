@@ -475,8 +475,11 @@ static int open_events(struct session *s)
 		 */
 		ev->attr.inherit = !t->system_wide && !t->tid_list && !ev->cpu_wide;
 		ev->attr.enable_on_exec = t->child > 0 && !ev->cpu_wide;
-		ev->attr.watermark = 1;
-		ev->attr.wakeup_watermark = s->opts->mmap_pages * (uint32_t)getpagesize() / 4;
+		/* An event that must be seen at once asks for it with wakeup_events. */
+		if (!ev->attr.wakeup_events) {
+			ev->attr.watermark = 1;
+			ev->attr.wakeup_watermark = s->opts->mmap_pages * (uint32_t)getpagesize() / 4;
+		}
 		ev->evsel = perf_evsel__new(&ev->attr);
 		if (!ev->evsel)
 			return -ENOMEM;
@@ -581,6 +584,8 @@ static void drain(struct session *s)
 				free(q);
 				continue;
 			}
+			if (s->prof && s->prof->peek)
+				s->prof->peek(s, &q->rec);
 			if (order_queue__push(s->queue, q->rec.time, q)) {
 				s->nr_bad++;
 				free(q);
