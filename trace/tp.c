@@ -202,6 +202,17 @@ static int tp__check_dir(const char *sys, const char *name)
 	return -ENOENT;
 }
 
+bool tp__exists(const char *sys, const char *name)
+{
+	char rel[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+
+	if (!valid_component(sys) || !valid_component(name))
+		return false;
+	snprintf(rel, sizeof(rel), "events/%s/%s", sys, name);
+	return !tracefs__file(rel, path, sizeof(path)) && !stat(path, &st);
+}
+
 struct tp *tp__load(const char *sys, const char *name)
 {
 	char rel[PATH_MAX], what[PATH_MAX];

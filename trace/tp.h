@@ -6,6 +6,7 @@
 #ifndef STACKPROF_TP_H
 #define STACKPROF_TP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,12 @@ struct tp_field;
  * pr_warn line), or the tracefs error.
  */
 struct tp *tp__load(const char *sys, const char *name);
+/*
+ * Whether tracepoint SYS:NAME exists (tracefs is mounted if needed), for
+ * optional tracepoints; says nothing when it does not.
+ */
+bool tp__exists(const char *sys, const char *name);
+
 /* Parses a format file's text (what tracefs' events/SYS/NAME/format holds). */
 struct tp *tp__parse(const char *sys, const char *format_text, size_t len);
 void tp__delete(struct tp *tp);
