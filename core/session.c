@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -457,6 +458,23 @@ static int build_maps(struct session *s)
 	return s->cpus && s->threads ? 0 : -ENOMEM;
 }
 
+/*
+ * Every event is opened once per CPU and per target thread, so a process
+ * with many threads needs more fds than the usual soft limit of 1024: take
+ * the hard limit, which needs no privilege.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	pr_debug("raising the open-file limit from %llu to %llu", (unsigned long long)rl.rlim_cur,
+		 (unsigned long long)rl.rlim_max);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static int open_events(struct session *s)
 {
 	const struct target *t = &s->opts->target;
@@ -788,6 +806,7 @@ int session__run(struct session *s)
 		}
 	}
 	err = build_maps(s);
+	raise_nofile();
 	if (!err)
 		err = open_events(s);
 	if (!err)
