@@ -7,11 +7,13 @@
 extern const struct profiler oncpu_profiler;
 extern const struct profiler offcpu_profiler;
 extern const struct profiler memleak_profiler;
+extern const struct profiler iowrite_profiler;
 
 const struct profiler *const profilers[] = {
 	&oncpu_profiler,
 	&offcpu_profiler,
 	&memleak_profiler,
+	&iowrite_profiler,
 	NULL,
 };
 
