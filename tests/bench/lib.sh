@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the benchmark scripts: sourced, not run.
 
 # bench_write_section NAME TITLE SCRIPT TEXT: replaces the text between
@@ -36,4 +37,35 @@ bench_require() {
 		[ -x "$f" ] || { echo "$name: $f not built (cmake --build $build)" >&2; exit 1; }
 	done
 	command -v perf >/dev/null || { echo "$name: perf not installed" >&2; exit 1; }
+}
+
+# Events a run lost: bench_lost_stackprof LOG sums stackprof's `# lost R
+# records, S samples` line in LOG; bench_lost_perf DATA sums perf's
+# PERF_RECORD_LOST counts in perf.data file DATA.
+bench_lost_stackprof() {
+	awk '/^# lost / { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(records|samples)/) n += $i }
+		END { print n + 0 }' "$1"
+}
+bench_lost_perf() {
+	perf script -i "$1" --show-lost-events -F time 2>/dev/null |
+		awk '/PERF_RECORD_LOST / { n += $NF } END { print n + 0 }'
+}
+
+# bench_median FILE COL [FORMAT]: median of numeric column COL ("-" stays "-"),
+# printed with FORMAT (default %.1f).
+bench_median() {
+	awk -v c="$2" '{ print $c }' "$1" | sort -n | awk -v f="${3:-%.1f}" '
+		{ v[NR] = $1 }
+		END { if (v[1] == "-") { print "-"; exit }
+		      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf f "\n", m }'
+}
+# bench_max FILE COL: largest of column COL ("-" when none is a number).
+bench_max() {
+	awk -v c="$2" '$c != "-" && ($c > m || m == "") { m = $c } END { print (m == "" ? "-" : m) }' "$1"
+}
+# bench_range FILE COL: "min-max" of numeric column COL.
+bench_range() {
+	awk -v c="$2" '{ print $c }' "$1" | sort -n |
+		awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f\n", lo, hi }'
 }

@@ -101,14 +101,6 @@ run_perfrecord() {
 	perf record -q --call-graph fp -e "$pevents" -o "$tmp/perf.data" -- "$leaker" --bench "$pairs"
 }
 
-lost_stackprof() {
-	awk '/^# lost / { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(records|samples)/) n += $i }
-		END { print n + 0 }' "$tmp/last.log"
-}
-lost_perf() {
-	perf script -i "$tmp/perf.data" --show-lost-events -F time 2>/dev/null |
-		awk '/PERF_RECORD_LOST / { n += $NF } END { print n + 0 }'
-}
 # Hits counted by perf stat: the three probes should each see about M (+ start-up).
 hits_perfstat() { awk -F, '{ n += $1 } END { print n + 0 }' "$tmp/stat"; }
 
@@ -129,12 +121,12 @@ one() {
 	fi
 	case $cfg in
 	base) lost=- ;;
-	stackprof) lost=$(lost_stackprof) ;;
+	stackprof) lost=$(bench_lost_stackprof "$tmp/last.log") ;;
 	perfstat)
 		lost=-
 		echo "  (perf stat counted $(hits_perfstat) hits, expected about $((3 * pairs)))" >&2
 		;;
-	perfrecord) lost=$(lost_perf) ;;
+	perfrecord) lost=$(bench_lost_perf "$tmp/perf.data") ;;
 	esac
 	echo "$ns $lost" >>"$tmp/$cfg"
 	echo "  run $2 $cfg: $ns ns per pair, lost $lost" >&2
@@ -149,19 +141,11 @@ for ((i = 1; i <= runs; i++)); do
 	done
 done
 
-median() { # file: median of column 1
-	sort -n "$1" | awk '{ v[NR] = $1 } END {
-		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m }'
-}
-maxlost() { # file: worst "lost" (column 2)
-	awk '$2 != "-" && ($2 > m || m == "") { m = $2 } END { print (m == "" ? "-" : m) }' "$1"
-}
-
-base_ns=$(median "$tmp/base")
+base_ns=$(bench_median "$tmp/base" 1)
 row() { # name cfg
 	local ns lost
-	ns=$(median "$tmp/$2")
-	lost=$(maxlost "$tmp/$2")
+	ns=$(bench_median "$tmp/$2" 1)
+	lost=$(bench_max "$tmp/$2" 2)
 	awk -v n="$1" -v x="$ns" -v b="$base_ns" -v l="$lost" 'BEGIN {
 		if (x == b) { printf "| %s | %.1f | 1.0x | - | %s |\n", n, x, l; exit }
 		printf "| %s | %.1f | %.0fx | %.2f | %s |\n", n, x, x / b, (x - b) / 3 / 1000, l }'

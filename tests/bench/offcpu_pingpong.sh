@@ -49,17 +49,6 @@ run_perf() {
 		"$pingpong" --truth "$tmp/truth" "$secs"
 }
 
-# Events a run lost: stackprof's `# lost R records, S samples` line, or the
-# sum of perf's PERF_RECORD_LOST counts plus its lost samples.
-lost_stackprof() {
-	awk '/^# lost / { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(records|samples)/) n += $i }
-		END { print n + 0 }' "$tmp/last.log"
-}
-lost_perf() {
-	perf script -i "$tmp/perf.data" --show-lost-events -F time 2>/dev/null |
-		awk '/PERF_RECORD_LOST / { n += $NF } END { print n + 0 }'
-}
-
 # One run of a configuration: appends "rate switches_per_s lost" to $tmp/CFG.
 one() {
 	local cfg=$1 rate sw lost
@@ -78,8 +67,8 @@ one() {
 		END { printf "%.0f %.0f\n", rounds / s, slices / (wall / 1e9) }' "$tmp/truth")
 	case $cfg in
 	base) lost=- ;;
-	stackprof) lost=$(lost_stackprof) ;;
-	perf) lost=$(lost_perf) ;;
+	stackprof) lost=$(bench_lost_stackprof "$tmp/last.log") ;;
+	perf) lost=$(bench_lost_perf "$tmp/perf.data") ;;
 	esac
 	echo "$rate $sw $lost" >>"$tmp/$cfg"
 	echo "  run $2 $cfg: $rate round trips/s, $sw switches/s, lost $lost" >&2
@@ -93,25 +82,13 @@ for ((i = 1; i <= runs; i++)); do
 	done
 done
 
-# Median of column $2 of file $1 (numeric; "-" stays "-").
-median() {
-	awk -v c="$2" '{ print $c }' "$1" | sort -n | awk '
-		{ v[NR] = $1 }
-		END { if (v[1] == "-") { print "-"; exit }
-		      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		      printf "%.0f\n", m }'
-}
-# Largest of column $2 of file $1.
-maxof() {
-	awk -v c="$2" '$c != "-" && ($c > m || m == "") { m = $c } END { print (m == "" ? "-" : m) }' "$1"
-}
 
-base_rate=$(median "$tmp/base" 1)
+base_rate=$(bench_median "$tmp/base" 1 %.0f)
 row() { # name cfg
 	local rate sw lost
-	rate=$(median "$tmp/$2" 1)
-	sw=$(median "$tmp/$2" 2)
-	lost=$(maxof "$tmp/$2" 3)
+	rate=$(bench_median "$tmp/$2" 1 %.0f)
+	sw=$(bench_median "$tmp/$2" 2 %.0f)
+	lost=$(bench_max "$tmp/$2" 3)
 	awk -v n="$1" -v r="$rate" -v b="$base_rate" -v s="$sw" -v l="$lost" 'BEGIN {
 		printf "| %s | %d | %.2fx | %d | %s |\n", n, r, b / r, s, l }'
 }
