@@ -12,9 +12,9 @@
 #include "stack_table.h"
 #include "filters/kfilter.h"
 #include "symbols/syms.h"
+#include "trace/dynevent.h"
 #include "trace/tp.h"
 #include "trace/tracefs.h"
-#include "trace/uprobe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -183,7 +183,7 @@ void session__delete(struct session *s)
 	for (int i = 0; i < s->nr_tps; i++)
 		tp__delete(s->tps[i]);
 	/* tracefs uprobe events can only go once no fd uses them (closed above). */
-	uprobe__cleanup();
+	dynevent__cleanup();
 	/* Events keep their tracepoints after the format files were read: tracefs can go. */
 	tracefs__cleanup();
 	if (s->sigfd >= 0)

@@ -21,6 +21,24 @@
 int uprobe__attr(const char *path, uint64_t offset, bool ret, const char *name,
 		 struct perf_event_attr *attr);
 
+/* Longest fetch-argument text uprobe__create_args() takes, NUL included. */
+#define UPROBE_ARGS_MAX 512
+/* Room for a group or event name (the kernel's MAX_EVENT_NAME_LEN). */
+#define UPROBE_NAME_MAX 64
+
+/*
+ * Creates a uprobe through tracefs uprobe_events (the uprobe PMU cannot
+ * fetch arguments) at file offset @offset of @path, at the function's entry
+ * or, with @ret, its return, recording fetch arguments @args in that file's
+ * syntax (e.g. "path=+0(%di):string": the string the first argument points
+ * to, read from the process's memory when the probe hits). Writes the
+ * group and event names (UPROBE_NAME_MAX bytes each), for tp__load() or
+ * session__tracepoint(). Removed with the other dynamic events at exit.
+ * Returns 0 or -errno after one pr_warn line.
+ */
+int uprobe__create_args(const char *path, uint64_t offset, bool ret, const char *args,
+			const char *name, char *group, char *event);
+
 /* Whether the uprobe PMU is used (false when absent or when the fallback is forced). */
 bool uprobe__use_pmu(void);
 

@@ -40,6 +40,21 @@ static int check_failures;
 		}                                                                           \
 	} while (0)
 
+/*
+ * Says why @part of a test did not run. Under CI=true a skip is a failure:
+ * CI must not pass on a machine where the kernel tests never ran.
+ */
+static inline void check_skip(const char *part, const char *why)
+{
+	const char *ci = getenv("CI");
+
+	printf("SKIP %s: %s\n", part, why);
+	if (ci && !strcmp(ci, "true")) {
+		fprintf(stderr, "CI=true: a skipped kernel test is a failure\n");
+		check_failures++;
+	}
+}
+
 /* Ends main(): prints a one-line verdict and returns the exit status. */
 #define CHECK_DONE()                                                                     \
 	do {                                                                             \
