@@ -36,6 +36,12 @@ struct profiler {
 	 * exists. It may set rec->note, which sample() gets back.
 	 */
 	void (*peek)(struct session *s, struct sp_record *rec);
+	/*
+	 * After each pass of peek() over the rings; optional. Records peeked
+	 * in the pass stay in place until it returns (they are delivered in a
+	 * later pass), so a decision can wait for what came after them.
+	 */
+	void (*peek_end)(struct session *s);
 	/* Side-band record (COMM, FORK, EXIT, ...) after the core has applied it; optional. */
 	void (*sideband)(struct session *s, const struct sp_record *rec);
 	/* Every -i seconds; optional. */

@@ -609,8 +609,15 @@ static void drain(struct session *s)
 				free(q);
 			}
 		}
-		perf_mmap__read_done(map);
+		/*
+		 * No perf_mmap__read_done(): on a ring read forward it moves the
+		 * read position to the head as it is now, past records the
+		 * kernel wrote since the last read_event(), which would be lost
+		 * without a trace. read_event() has already kept the position.
+		 */
 	}
+	if (s->prof && s->prof->peek_end)
+		s->prof->peek_end(s);
 }
 
 /* Keeps the process model current; runs before the profiler sees the record. */
