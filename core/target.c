@@ -368,6 +368,7 @@ int target__fork(struct target *t)
 	close(go[0]);
 	close(errp[1]);
 	t->child = pid;
+	t->launched = pid;
 	t->go_fd = go[1];
 	t->err_fd = errp[0];
 	return 0;

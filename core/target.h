@@ -23,7 +23,8 @@ struct target {
 
 	/* Launched command */
 	char path[4096]; /* argv[0] resolved along PATH */
-	pid_t child; /* 0 until target__fork() */
+	pid_t child; /* 0 until target__fork(), and again once the command is reaped */
+	pid_t launched; /* the command's pid, kept after it is reaped; 0 = none */
 	int go_fd; /* write end: child execs when it is closed with a byte */
 	int err_fd; /* read end: child reports an exec failure here */
 };

@@ -5,7 +5,6 @@
  * function's first instruction the frame-pointer walk misses the caller; at
  * the return it does not).
  */
-#define _GNU_SOURCE /* asprintf */
 #include "core/emit.h"
 #include "core/log.h"
 #include "core/parse.h"
@@ -139,40 +138,6 @@ static int memleak_parse_option(int key, const char *arg)
 	return -EINVAL;
 }
 
-/* The C library mapped by @pid, or by this process when @pid is 0 (a command not started yet). */
-static char *find_libc(pid_t pid)
-{
-	char path[64], line[4352], *found = NULL;
-	FILE *f;
-
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/maps");
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *file = strchr(line, '/'), *base, *nl;
-
-		if (!file)
-			continue;
-		nl = strchr(file, '\n');
-		if (nl)
-			*nl = 0;
-		base = strrchr(file, '/') + 1;
-		if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-2.", 7)) {
-			/* Through /proc/PID/root: right even in another mount namespace. */
-			if (pid && asprintf(&found, "/proc/%d/root%s", (int)pid, file) < 0)
-				found = NULL;
-			else if (!pid)
-				found = strdup(file);
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 static int choose_library(const struct sp_opts *o)
 {
 	const struct target *t = &o->target;
@@ -189,7 +154,7 @@ static int choose_library(const struct sp_opts *o)
 		mem.lib = strdup(mem.lib_opt);
 		return mem.lib ? 0 : -ENOMEM;
 	}
-	mem.lib = find_libc(t->nr_pids ? t->pids[0] : 0);
+	mem.lib = uprobe__libc_path(t->nr_pids ? t->pids[0] : 0);
 	if (!mem.lib) {
 		if (t->nr_pids)
 			pr_warn("memleak: pid %d maps no C library (a static binary, or another "

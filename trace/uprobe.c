@@ -300,6 +300,39 @@ int uprobe__cleanup_stale(void)
 	return dynevent__cleanup_stale(UPROBE_EVENTS);
 }
 
+char *uprobe__libc_path(pid_t pid)
+{
+	char path[64], line[4352], *found = NULL;
+	FILE *f;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/maps");
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/'), *base, *nl;
+
+		if (!file)
+			continue;
+		nl = strchr(file, '\n');
+		if (nl)
+			*nl = 0;
+		base = strrchr(file, '/') + 1;
+		if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-2.", 7)) {
+			/* Through /proc/PID/root: right even in another mount namespace. */
+			if (pid && asprintf(&found, "/proc/%d/root%s", (int)pid, file) < 0)
+				found = NULL;
+			else if (!pid)
+				found = strdup(file);
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 int uprobe__func_offset(const char *path, const char *func, uint64_t *offset)
 {
 	int err = elfsyms__func_offset(path, func, offset);

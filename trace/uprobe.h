@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/perf_event.h>
 
 /*
@@ -58,6 +59,13 @@ void uprobe__cleanup(void);
  * number of events removed, or -errno. Touches nothing else.
  */
 int uprobe__cleanup_stale(void);
+
+/*
+ * The C library process @pid maps (through /proc/PID/root, so it opens from
+ * here even in another mount namespace), or the one this process maps when
+ * @pid is 0 (a command not started yet). malloc'd; NULL when none.
+ */
+char *uprobe__libc_path(pid_t pid);
 
 /*
  * File offset of function @func in ELF @path (from .symtab or .dynsym,
