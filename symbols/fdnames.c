@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,6 +117,9 @@ static uint64_t read_label(struct fdnames *f, uint32_t pid, int fd, int *err)
 	}
 	name[n] = '\0';
 	*err = 0;
+	/* One pipe or socket is like another to a reader: keep the kind, not the inode. */
+	if ((!strncmp(name, "pipe:[", 6) || !strncmp(name, "socket:[", 8)) && name[n - 1] == ']')
+		*strchr(name, '[') = '\0';
 	return syms__label(f->syms, name);
 }
 
@@ -148,17 +152,23 @@ uint64_t fdnames__read(struct fdnames *f, uint32_t pid, int fd)
 	return 0;
 }
 
-uint64_t fdnames__get(struct fdnames *f, uint32_t pid, int fd)
+uint64_t fdnames__known(struct fdnames *f, uint32_t pid, int fd)
 {
 	struct proc *p = proc_get(f, pid, false);
 	uint64_t label;
 
-	if (fd < 0)
-		return 0;
-	if (p && u64map__get(p->fds, (uint32_t)fd, &label))
+	if (fd >= 0 && p && u64map__get(p->fds, (uint32_t)fd, &label))
 		return label;
-	if (p && p->gone)
-		return 0;
+	return 0;
+}
+
+uint64_t fdnames__get(struct fdnames *f, uint32_t pid, int fd)
+{
+	struct proc *p = proc_get(f, pid, false);
+	uint64_t label = fdnames__known(f, pid, fd);
+
+	if (label || fd < 0 || (p && p->gone))
+		return label;
 	return fdnames__read(f, pid, fd);
 }
 

@@ -1,7 +1,9 @@
 /*
  * What each process's file descriptors refer to, as /proc/PID/fd/N names it:
- * a path, "pipe:[INODE]", "socket:[INODE]", "anon_inode:[eventfd]". Names
- * are syms labels, so a stack can carry one as a frame.
+ * a path, "anon_inode:[eventfd]", and for pipes and sockets their kind,
+ * "pipe:" and "socket:" (the inode the kernel adds would make each
+ * connection a name of its own). Names are syms labels, so a stack can carry
+ * one as a frame.
  *
  * /proc only tells the present, so the caller keeps the model current as
  * the process acts: an fd it closes is forgotten, a new one is named while
@@ -26,6 +28,9 @@ void fdnames__delete(struct fdnames *f);
  * (then /proc is not asked again for it).
  */
 uint64_t fdnames__get(struct fdnames *f, uint32_t pid, int fd);
+
+/* The label of @fd in @pid if known, without asking /proc; 0 otherwise. */
+uint64_t fdnames__known(struct fdnames *f, uint32_t pid, int fd);
 
 /* Reads @fd of @pid from /proc now, replacing what was known. Returns the label or 0. */
 uint64_t fdnames__read(struct fdnames *f, uint32_t pid, int fd);
