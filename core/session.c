@@ -48,7 +48,7 @@
 #include <internal/evsel.h>
 #include <internal/xyarray.h>
 
-#define SESSION_MAX_EVENTS 32
+#define SESSION_MAX_EVENTS 48
 /* Upper bound between two drains, so the ordering queue stays short when rings fill slowly. */
 #define SESSION_MAX_POLL_MS 100
 /* Ring pages per CPU without -m: 512 KiB with 4 KiB pages. */

@@ -25,9 +25,12 @@
 #include "symbols/syms.h"
 #include "symbols/u64map.h"
 #include "trace/tp.h"
+#include "trace/uprobe.h"
 
 #include <asm/perf_regs.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,16 +65,23 @@ enum role {
 	ROLE_DUP2,	/* dup2/dup3(oldfd, newfd): newfd becomes oldfd's file */
 	ROLE_DUP_ENTER, /* dup(fildes), fcntl(fd, F_DUPFD...): the fd copied */
 	ROLE_DUP_EXIT,	/* ... and the new fd */
-	ROLE_OPEN,	/* the exit of an open: the new fd, named now */
+	ROLE_OPEN,	/* the exit of an open: the new fd */
+	ROLE_OPEN_PATH, /* a uprobe on the C library's open: the path asked for */
+	ROLE_SOCKET,	/* the exit of socket, accept, accept4: a new socket fd */
+	ROLE_PAIR_ENTER, /* pipe, pipe2, socketpair: where the two new fds will go */
+	ROLE_PAIR_EXIT,	/* ... and their exit, with the stack holding them */
 };
 struct event {
 	uint8_t role;
 	uint8_t sys;
-	const struct tp_field *f_fd, *f_count, *f_vec, *f_vlen, *f_ret, *f_last;
+	uint64_t label; /* ROLE_SOCKET, ROLE_PAIR_*: the kind the new fds get */
+	const struct tp_field *f_fd, *f_count, *f_vec, *f_vlen, *f_ret, *f_last, *f_path;
 };
 
 /* User stack bytes copied with vectored writes: where a local iovec array lives. */
 #define VEC_STACK_BYTES 4096
+/* ... and with the exits of pipe and socketpair: where their int[2] lives. */
+#define PAIR_STACK_BYTES 1024
 #define MAX_PATHS 16
 
 /* A write in progress on one thread, between its entry and exit. */
@@ -79,16 +89,32 @@ struct call {
 	bool active;
 	bool skip; /* --path did not match */
 	bool req_known;
+	bool unnamed; /* its fd had no name: said in the report unless it was a bad fd */
 	uint8_t sys;
 	uint64_t requested;
 	uint64_t label; /* the file, 0 = unknown */
 	struct stack_entry *e;
 };
 
-/* An fd copy in progress on one thread, seen as records leave the ring. */
-struct dup_call {
-	bool active;
-	int32_t oldfd;
+/* fd-creating calls in progress on one thread, seen as records leave the ring. */
+struct fd_call {
+	bool dup_active;
+	bool open_active;
+	int32_t oldfd;	    /* dup, fcntl: the fd copied */
+	uint64_t open_label; /* open: the path asked for */
+	uint64_t open_time;
+	uint64_t last_open_exit; /* a path stamped before this belongs to an open already seen */
+	bool pair_active;
+	uint64_t pair_ptr; /* pipe, socketpair: the int[2] the fds are written to */
+	uint64_t pair_label;
+};
+
+/* A write whose fd had no name when peeked: named at the end of the pass. */
+struct lazy {
+	struct sp_record *rec;
+	uint32_t pid;
+	int32_t fd;
+	bool dead; /* the fd was closed or replaced later in the pass: /proc would lie */
 };
 
 /* Totals of one file, for --by-file. */
@@ -105,10 +131,13 @@ static struct {
 	struct event events[64]; /* by event index */
 	struct stack_table *io, *io_iv;
 	struct tid_table *calls; /* struct call per thread */
-	struct tid_table *dups;	 /* struct dup_call per thread */
+	struct tid_table *fdcalls; /* struct fd_call per thread */
+	struct lazy *lazy;
+	size_t nr_lazy, cap_lazy;
+	char *libc; /* where the open probes are */
 	struct fdnames *fds;
 	uint64_t std_labels[3]; /* stackprof's own stdin, stdout, stderr: a launched command's */
-	uint32_t child_seen;
+	bool child_seen;
 
 	struct u64map *file_idx; /* label -> index + 1 in files */
 	struct file_row *files;
@@ -149,12 +178,12 @@ static int iowrite_parse_option(int key, const char *arg)
 }
 
 /*
- * Adds tracepoint syscalls:NAME for @role. Optional ones the kernel lacks
- * are skipped (-v says so). Returns the event index, -ENOENT when skipped,
- * or -errno.
+ * Adds tracepoint GROUP:NAME for @role. Optional ones the kernel lacks are
+ * skipped (-v says so). Returns the event index, -ENOENT when skipped, or
+ * -errno.
  */
-static int add_tp(struct session *s, const char *name, enum role role, enum sys sys,
-		  bool required)
+static int add_tp(struct session *s, const char *group, const char *name, enum role role,
+		  enum sys sys, bool required)
 {
 	const struct sp_opts *o = session__opts(s);
 	struct perf_event_attr attr;
@@ -162,11 +191,11 @@ static int add_tp(struct session *s, const char *name, enum role role, enum sys 
 	struct event *ev;
 	int idx, err;
 
-	if (!required && !tp__exists("syscalls", name)) {
-		pr_info("iowrite: this kernel has no syscalls:%s; skipped", name);
+	if (!required && !tp__exists(group, name)) {
+		pr_info("iowrite: this kernel has no %s:%s; skipped", group, name);
 		return -ENOENT;
 	}
-	err = session__tracepoint(s, "syscalls", name, &attr, &tp);
+	err = session__tracepoint(s, group, name, &attr, &tp);
 	if (err)
 		return err;
 	if (role == ROLE_ENTER) {
@@ -181,6 +210,12 @@ static int add_tp(struct session *s, const char *name, enum role role, enum sys 
 	/* A new fd is named while it is still open: wake up for each. */
 	if (role == ROLE_OPEN)
 		attr.wakeup_events = 1;
+	/* The int[2] pipe and socketpair fill is usually a local: in the stack copy. */
+	if (role == ROLE_PAIR_EXIT) {
+		attr.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		attr.sample_regs_user = 1ULL << PERF_REG_X86_SP;
+		attr.sample_stack_user = PAIR_STACK_BYTES;
+	}
 	idx = session__add_event(s, &attr, tp__name(tp));
 	if (idx < 0)
 		return idx;
@@ -217,6 +252,25 @@ static int add_tp(struct session *s, const char *name, enum role role, enum sys 
 		if (!ev->f_fd || !ev->f_last)
 			goto out_fields;
 		break;
+	case ROLE_SOCKET:
+	case ROLE_PAIR_EXIT:
+		ev->f_ret = tp__field(tp, "ret");
+		if (!ev->f_ret)
+			goto out_fields;
+		break;
+	case ROLE_PAIR_ENTER:
+		ev->f_fd = tp__field(tp, "fildes"); /* pipe, pipe2 */
+		if (!ev->f_fd)
+			ev->f_fd = tp__field(tp, "usockvec"); /* socketpair */
+		if (!ev->f_fd)
+			goto out_fields;
+		break;
+	case ROLE_OPEN_PATH:
+		ev->f_fd = tp__field(tp, "dfd"); /* openat only */
+		ev->f_path = tp__field(tp, "path");
+		if (!ev->f_path)
+			goto out_fields;
+		break;
 	case ROLE_DUP_ENTER:
 		ev->f_fd = tp__field(tp, "fildes"); /* dup */
 		if (!ev->f_fd)
@@ -238,7 +292,7 @@ static int add_tp(struct session *s, const char *name, enum role role, enum sys 
 	}
 	return idx;
 out_fields:
-	pr_warn("iowrite: syscalls:%s lacks the fields it should have on this kernel", name);
+	pr_warn("iowrite: %s lacks the fields it should have on this kernel", tp__name(tp));
 	return -ENOTSUP;
 }
 
@@ -246,7 +300,7 @@ out_fields:
 static int add_optional(struct session *s, const char *const *names, size_t nr, enum role role)
 {
 	for (size_t i = 0; i < nr; i++) {
-		int err = add_tp(s, names[i], role, 0, false);
+		int err = add_tp(s, "syscalls", names[i], role, 0, false);
 
 		if (err < 0 && err != -ENOENT)
 			return err;
@@ -255,6 +309,48 @@ static int add_optional(struct session *s, const char *const *names, size_t nr, 
 }
 
 #define ADD_OPTIONAL(s, names, role) add_optional(s, names, sizeof(names) / sizeof(names[0]), role)
+
+/*
+ * Pipes and sockets get the kind the kernel names them by ("pipe:",
+ * "socket:") from the call that made them, since they are often written to
+ * and closed before /proc could be asked.
+ */
+static int add_kinds(struct session *s)
+{
+	static const char *const sockets[] = { "sys_exit_socket", "sys_exit_accept",
+					       "sys_exit_accept4" };
+	static const struct {
+		const char *enter, *exit, *kind;
+	} pairs[] = {
+		{ "sys_enter_pipe", "sys_exit_pipe", "pipe:" },
+		{ "sys_enter_pipe2", "sys_exit_pipe2", "pipe:" },
+		{ "sys_enter_socketpair", "sys_exit_socketpair", "socket:" },
+	};
+	uint64_t sock = syms__label(session__syms(s), "socket:");
+	int idx;
+
+	for (size_t i = 0; i < sizeof(sockets) / sizeof(sockets[0]); i++) {
+		idx = add_tp(s, "syscalls", sockets[i], ROLE_SOCKET, 0, false);
+		if (idx >= 0)
+			io.events[idx].label = sock;
+		else if (idx != -ENOENT)
+			return idx;
+	}
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		uint64_t kind = syms__label(session__syms(s), pairs[i].kind);
+
+		if (!tp__exists("syscalls", pairs[i].enter) || !tp__exists("syscalls", pairs[i].exit))
+			continue;
+		idx = add_tp(s, "syscalls", pairs[i].enter, ROLE_PAIR_ENTER, 0, true);
+		if (idx < 0)
+			return idx;
+		io.events[idx].label = kind;
+		idx = add_tp(s, "syscalls", pairs[i].exit, ROLE_PAIR_EXIT, 0, true);
+		if (idx < 0)
+			return idx;
+	}
+	return 0;
+}
 
 /* fcntl's commands that return a copy of the fd (F_DUPFD, F_DUPFD_CLOEXEC). */
 #define FCNTL_DUP_FILTER "cmd == 0 || cmd == 1030"
@@ -271,13 +367,13 @@ static int add_events(struct session *s)
 
 	for (int sys = 0; sys < NR_SYS; sys++) {
 		snprintf(name, sizeof(name), "sys_enter_%s", sys_info[sys].name);
-		err = add_tp(s, name, ROLE_ENTER, sys, sys_info[sys].required);
+		err = add_tp(s, "syscalls", name, ROLE_ENTER, sys, sys_info[sys].required);
 		if (err == -ENOENT && !sys_info[sys].required)
 			continue;
 		if (err < 0)
 			return err;
 		snprintf(name, sizeof(name), "sys_exit_%s", sys_info[sys].name);
-		err = add_tp(s, name, ROLE_EXIT, sys, true);
+		err = add_tp(s, "syscalls", name, ROLE_EXIT, sys, true);
 		if (err < 0)
 			return err;
 	}
@@ -285,9 +381,9 @@ static int add_events(struct session *s)
 	if (!err)
 		err = ADD_OPTIONAL(s, dup2s, ROLE_DUP2);
 	if (!err)
-		err = add_tp(s, "sys_enter_dup", ROLE_DUP_ENTER, 0, false);
+		err = add_tp(s, "syscalls", "sys_enter_dup", ROLE_DUP_ENTER, 0, false);
 	if (err >= 0 || err == -ENOENT) {
-		err = add_tp(s, "sys_enter_fcntl", ROLE_DUP_ENTER, 0, false);
+		err = add_tp(s, "syscalls", "sys_enter_fcntl", ROLE_DUP_ENTER, 0, false);
 		/* Only the copies: fcntl is also the busy F_GETFL/F_SETFL of event loops. */
 		if (err >= 0)
 			err = session__set_filter(s, err, FCNTL_DUP_FILTER);
@@ -296,7 +392,62 @@ static int add_events(struct session *s)
 		err = ADD_OPTIONAL(s, dup_exits, ROLE_DUP_EXIT);
 	if (!err)
 		err = ADD_OPTIONAL(s, openers, ROLE_OPEN);
+	if (!err)
+		err = add_kinds(s);
 	return err;
+}
+
+/* The C library's open functions, and where their path argument is. */
+static const struct {
+	const char *funcs[2]; /* the first the library has */
+	const char *args;
+} open_probes[] = {
+	{ { "open64", "open" }, "path=+0(%di):string" },
+	{ { "openat64", "openat" }, "dfd=%di:s32 path=+0(%si):string" },
+};
+
+/*
+ * Uprobes on the C library's open and openat that record the path the
+ * program asked for, read from its memory as the call begins: a new fd is
+ * named at its open even when the file is closed, or the process gone,
+ * before stackprof reads the records. Without them (no C library, no
+ * uprobe_events), new fds are read from /proc as soon as the open's exit
+ * wakes stackprof. Returns 0 or -errno for errors other than "cannot".
+ */
+static int add_open_probes(struct session *s)
+{
+	const struct target *t = &session__opts(s)->target;
+	char group[UPROBE_NAME_MAX], event[UPROBE_NAME_MAX];
+	uint64_t off;
+	int err;
+
+	io.libc = uprobe__libc_path(t->nr_pids ? t->pids[0] : 0);
+	if (!io.libc) {
+		pr_info("iowrite: no C library to probe opens in: new files are named from /proc");
+		return 0;
+	}
+	uprobe__cleanup_stale();
+	for (size_t i = 0; i < sizeof(open_probes) / sizeof(open_probes[0]); i++) {
+		const char *func = open_probes[i].funcs[0];
+
+		if (uprobe__func_offset(io.libc, func, &off)) {
+			func = open_probes[i].funcs[1];
+			if (uprobe__func_offset(io.libc, func, &off)) {
+				pr_info("iowrite: %s has no %s", io.libc, func);
+				continue;
+			}
+		}
+		err = uprobe__create_args(io.libc, off, false, open_probes[i].args, func, group,
+					  event);
+		if (err) {
+			pr_info("iowrite: opens are named from /proc instead");
+			return 0;
+		}
+		err = add_tp(s, group, event, ROLE_OPEN_PATH, 0, true);
+		if (err < 0)
+			return err;
+	}
+	return 0;
 }
 
 static int iowrite_setup(struct session *s)
@@ -311,10 +462,10 @@ static int iowrite_setup(struct session *s)
 	}
 	io.io = stack_table__new(NR_VALS, 0);
 	io.calls = tid_table__new(sizeof(struct call));
-	io.dups = tid_table__new(sizeof(struct dup_call));
+	io.fdcalls = tid_table__new(sizeof(struct fd_call));
 	io.fds = fdnames__new(session__syms(s));
 	io.file_idx = u64map__new();
-	if (!io.io || !io.calls || !io.dups || !io.fds || !io.file_idx)
+	if (!io.io || !io.calls || !io.fdcalls || !io.fds || !io.file_idx)
 		return -ENOMEM;
 	if (o->interval > 0) {
 		io.io_iv = stack_table__new(NR_VALS, 0);
@@ -324,7 +475,12 @@ static int iowrite_setup(struct session *s)
 	/* A launched command starts with stackprof's own stdin, stdout and stderr. */
 	for (int fd = 0; fd < 3; fd++)
 		io.std_labels[fd] = fdnames__read(io.fds, (uint32_t)getpid(), fd);
+	/* Processes attached to: what their fds are now, before any is closed. */
+	for (size_t i = 0; i < o->target.nr_pids; i++)
+		fdnames__scan(io.fds, (uint32_t)o->target.pids[i]);
 	err = add_events(s);
+	if (!err)
+		err = add_open_probes(s);
 	if (err)
 		return err;
 	/* Writes come in bursts, and vectored ones carry a stack copy. */
@@ -344,14 +500,17 @@ static bool field(const struct tp_field *f, const struct sp_record *rec, uint64_
 	return f && !tp_field__u64(f, rec->raw, rec->raw_size, val);
 }
 
-/* The first record of a launched command: it inherited stackprof's standard fds. */
+/*
+ * The first record of a launched command: it inherited stackprof's standard
+ * fds. (It may be gone and reaped already: the pid is kept for this.)
+ */
 static void adopt_child(struct session *s, uint32_t pid)
 {
-	pid_t child = session__opts(s)->target.child;
+	pid_t child = session__opts(s)->target.launched;
 
-	if (child <= 0 || pid != (uint32_t)child || io.child_seen == pid)
+	if (io.child_seen || child <= 0 || pid != (uint32_t)child)
 		return;
-	io.child_seen = pid;
+	io.child_seen = true;
 	fdnames__fork(io.fds, (uint32_t)getpid(), pid);
 	for (int fd = 0; fd < 3; fd++)
 		fdnames__set(io.fds, pid, fd, io.std_labels[fd]);
@@ -359,11 +518,111 @@ static void adopt_child(struct session *s, uint32_t pid)
 	fdnames__scan(io.fds, pid);
 }
 
+/* The fd @fd of @pid gets another file (or none): a pending lazy name would lie. */
+static void lazy_kill(uint32_t pid, uint32_t first, uint32_t last)
+{
+	for (size_t i = 0; i < io.nr_lazy; i++) {
+		struct lazy *l = &io.lazy[i];
+
+		if (l->pid == pid && (uint32_t)l->fd >= first && (uint32_t)l->fd <= last)
+			l->dead = true;
+	}
+}
+
+static void lazy_add(struct sp_record *rec, int32_t fd)
+{
+	if (io.nr_lazy == io.cap_lazy) {
+		size_t cap = io.cap_lazy ? 2 * io.cap_lazy : 64;
+		struct lazy *p = realloc(io.lazy, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		io.lazy = p;
+		io.cap_lazy = cap;
+	}
+	io.lazy[io.nr_lazy++] = (struct lazy){ .rec = rec, .pid = rec->pid, .fd = fd };
+}
+
+/*
+ * The path an open asked for, made absolute with the directory it is
+ * relative to (the working directory, or the directory fd of openat) when
+ * that can still be read; else as given.
+ */
+static uint64_t open_path_label(struct session *s, const struct event *ev,
+				const struct sp_record *rec)
+{
+	char path[PATH_MAX], base[PATH_MAX], full[2 * PATH_MAX + 2];
+	const char *rel;
+	uint64_t dfd = (uint64_t)AT_FDCWD;
+	ssize_t n = -1;
+
+	if (!tp_field__str(ev->f_path, rec->raw, rec->raw_size, path, sizeof(path)) || !path[0])
+		return 0;
+	if (path[0] == '/')
+		return syms__label(session__syms(s), path);
+	field(ev->f_fd, rec, &dfd);
+	if ((int32_t)dfd == AT_FDCWD) {
+		char link[48];
+
+		snprintf(link, sizeof(link), "/proc/%u/cwd", rec->pid);
+		n = readlink(link, base, sizeof(base) - 1);
+		if (n >= 0)
+			base[n] = '\0';
+	} else {
+		uint64_t dir = fdnames__get(io.fds, rec->pid, (int)(int32_t)dfd);
+
+		if (dir)
+			n = snprintf(base, sizeof(base), "%s",
+				     syms__user_name(session__syms(s), dir, true));
+	}
+	if (n < 0 || base[0] != '/')
+		return syms__label(session__syms(s), path);
+	rel = path;
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	snprintf(full, sizeof(full), "%s%s%s", base, n > 1 ? "/" : "", rel);
+	return syms__label(session__syms(s), full);
+}
+
+/*
+ * The bytes at user address @addr, when they lie in the stack copied with
+ * the sample. Returns a pointer into the copy, or NULL.
+ */
+static const unsigned char *stack_bytes(const struct sp_record *rec, uint64_t addr, uint64_t len)
+{
+	uint64_t sp;
+
+	if (!rec->user_abi || rec->nr_user_regs < 1 || !rec->user_stack)
+		return NULL;
+	sp = rec->user_regs[0];
+	if (addr < sp || addr - sp > rec->user_stack_size ||
+	    len > rec->user_stack_size - (addr - sp))
+		return NULL;
+	return (const unsigned char *)rec->user_stack + (addr - sp);
+}
+
+/* A pipe or socketpair made two fds: both get the kind. */
+static void pair_exit(const struct sp_record *rec, const struct fd_call *fc)
+{
+	const unsigned char *p = stack_bytes(rec, fc->pair_ptr, 2 * sizeof(int32_t));
+	int32_t fds[2];
+
+	if (!p)
+		return;
+	memcpy(fds, p, sizeof(fds));
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue;
+		fdnames__set(io.fds, rec->pid, fds[i], fc->pair_label);
+		lazy_kill(rec->pid, (uint32_t)fds[i], (uint32_t)fds[i]);
+	}
+}
+
 /* Names and model updates, as records leave the ring (see the top of the file). */
 static void iowrite_peek(struct session *s, struct sp_record *rec)
 {
 	const struct event *ev;
-	struct dup_call *dup;
+	struct fd_call *fc;
 	uint64_t fd, last;
 
 	if (rec->type == PERF_RECORD_FORK) {
@@ -381,8 +640,12 @@ static void iowrite_peek(struct session *s, struct sp_record *rec)
 	adopt_child(s, rec->pid);
 	switch (ev->role) {
 	case ROLE_ENTER:
-		if (field(ev->f_fd, rec, &fd))
-			rec->note = fdnames__get(io.fds, rec->pid, (int)(int32_t)fd);
+		if (!field(ev->f_fd, rec, &fd))
+			break;
+		rec->note = fdnames__known(io.fds, rec->pid, (int)(int32_t)fd);
+		/* Not known: read /proc at the end of the pass, unless the fd changes first. */
+		if (!rec->note)
+			lazy_add(rec, (int32_t)fd);
 		break;
 	case ROLE_CLOSE:
 		if (!field(ev->f_fd, rec, &fd))
@@ -390,34 +653,94 @@ static void iowrite_peek(struct session *s, struct sp_record *rec)
 		if (!field(ev->f_last, rec, &last))
 			last = fd;
 		fdnames__forget(io.fds, rec->pid, (uint32_t)fd, (uint32_t)last);
+		lazy_kill(rec->pid, (uint32_t)fd, (uint32_t)last);
 		break;
 	case ROLE_DUP2:
-		if (field(ev->f_fd, rec, &fd) && field(ev->f_last, rec, &last))
-			fdnames__set(io.fds, rec->pid, (int)(int32_t)last,
-				     fdnames__get(io.fds, rec->pid, (int)(int32_t)fd));
+		if (!field(ev->f_fd, rec, &fd) || !field(ev->f_last, rec, &last))
+			break;
+		fdnames__set(io.fds, rec->pid, (int)(int32_t)last,
+			     fdnames__get(io.fds, rec->pid, (int)(int32_t)fd));
+		lazy_kill(rec->pid, (uint32_t)last, (uint32_t)last);
 		break;
 	case ROLE_DUP_ENTER:
-		if (field(ev->f_fd, rec, &fd) && (dup = tid_table__get(io.dups, rec->tid, true))) {
-			dup->active = true;
-			dup->oldfd = (int32_t)fd;
+		if (field(ev->f_fd, rec, &fd) && (fc = tid_table__get(io.fdcalls, rec->tid, true))) {
+			fc->dup_active = true;
+			fc->oldfd = (int32_t)fd;
 		}
 		break;
 	case ROLE_DUP_EXIT:
-		dup = tid_table__get(io.dups, rec->tid, false);
-		if (!dup || !dup->active)
+		fc = tid_table__get(io.fdcalls, rec->tid, false);
+		if (!fc || !fc->dup_active)
 			break;
-		dup->active = false;
-		if (field(ev->f_ret, rec, &fd) && (int64_t)fd >= 0)
-			fdnames__set(io.fds, rec->pid, (int)fd,
-				     fdnames__get(io.fds, rec->pid, dup->oldfd));
+		fc->dup_active = false;
+		if (!field(ev->f_ret, rec, &fd) || (int64_t)fd < 0)
+			break;
+		fdnames__set(io.fds, rec->pid, (int)fd, fdnames__get(io.fds, rec->pid, fc->oldfd));
+		lazy_kill(rec->pid, (uint32_t)fd, (uint32_t)fd);
+		break;
+	case ROLE_SOCKET:
+		if (field(ev->f_ret, rec, &fd) && (int64_t)fd >= 0) {
+			fdnames__set(io.fds, rec->pid, (int)fd, ev->label);
+			lazy_kill(rec->pid, (uint32_t)fd, (uint32_t)fd);
+		}
+		break;
+	case ROLE_PAIR_ENTER:
+		if (field(ev->f_fd, rec, &fd) && (fc = tid_table__get(io.fdcalls, rec->tid, true))) {
+			fc->pair_active = true;
+			fc->pair_ptr = fd;
+			fc->pair_label = ev->label;
+		}
+		break;
+	case ROLE_PAIR_EXIT:
+		fc = tid_table__get(io.fdcalls, rec->tid, false);
+		if (!fc || !fc->pair_active)
+			break;
+		fc->pair_active = false;
+		if (field(ev->f_ret, rec, &fd) && fd == 0)
+			pair_exit(rec, fc);
+		break;
+	case ROLE_OPEN_PATH:
+		fc = tid_table__get(io.fdcalls, rec->tid, true);
+		/* Stamped before an open exit already seen: that open's, too late to use. */
+		if (!fc || rec->time < fc->last_open_exit)
+			break;
+		fc->open_active = true;
+		fc->open_label = open_path_label(s, ev, rec);
+		fc->open_time = rec->time;
 		break;
 	case ROLE_OPEN:
-		if (field(ev->f_ret, rec, &fd) && (int64_t)fd >= 0)
+		fc = tid_table__get(io.fdcalls, rec->tid, true);
+		if (fc)
+			fc->last_open_exit = rec->time;
+		if (!field(ev->f_ret, rec, &fd) || (int64_t)fd < 0) {
+			if (fc)
+				fc->open_active = false;
+			break;
+		}
+		lazy_kill(rec->pid, (uint32_t)fd, (uint32_t)fd);
+		if (fc && fc->open_active && fc->open_label && fc->open_time <= rec->time)
+			fdnames__set(io.fds, rec->pid, (int)fd, fc->open_label);
+		else
 			fdnames__read(io.fds, rec->pid, (int)fd);
+		if (fc)
+			fc->open_active = false;
 		break;
 	default:
 		break;
 	}
+}
+
+/* The end of a pass: writes to fds nothing named yet get what /proc says now. */
+static void iowrite_peek_end(struct session *s)
+{
+	(void)s;
+	for (size_t i = 0; i < io.nr_lazy; i++) {
+		struct lazy *l = &io.lazy[i];
+
+		if (!l->dead)
+			l->rec->note = fdnames__get(io.fds, l->pid, l->fd);
+	}
+	io.nr_lazy = 0;
 }
 
 /*
@@ -426,21 +749,17 @@ static void iowrite_peek(struct session *s, struct sp_record *rec)
  */
 static bool vec_requested(const struct event *ev, const struct sp_record *rec, uint64_t *out)
 {
-	uint64_t vec, vlen, sp, sum = 0;
-	const unsigned char *base = rec->user_stack;
+	const unsigned char *iov;
+	uint64_t vec, vlen, sum = 0;
 
-	if (!field(ev->f_vec, rec, &vec) || !field(ev->f_vlen, rec, &vlen))
-		return false;
-	if (!rec->user_abi || rec->nr_user_regs < 1 || !base)
-		return false;
-	sp = rec->user_regs[0];
-	if (vlen > VEC_STACK_BYTES / 16 || vec < sp || vec - sp > rec->user_stack_size ||
-	    vlen * 16 > rec->user_stack_size - (vec - sp))
+	if (!field(ev->f_vec, rec, &vec) || !field(ev->f_vlen, rec, &vlen) ||
+	    vlen > VEC_STACK_BYTES / 16 || !(iov = stack_bytes(rec, vec, vlen * 16)))
 		return false;
 	for (uint64_t i = 0; i < vlen; i++) {
 		uint64_t len;
 
-		memcpy(&len, base + (vec - sp) + i * 16 + 8, sizeof(len));
+		/* struct iovec { void *iov_base; size_t iov_len; } */
+		memcpy(&len, iov + i * 16 + 8, sizeof(len));
 		sum += len;
 	}
 	*out = sum;
@@ -485,7 +804,7 @@ static void call_enter(struct session *s, const struct event *ev, const struct s
 	c->sys = ev->sys;
 	label = rec->note;
 	if (!label) {
-		io.names_missing++;
+		c->unnamed = true;
 		label = unnamed_fd(s, (int64_t)(int32_t)fd);
 	}
 	if (!path_matches(s, rec->note)) {
@@ -571,6 +890,8 @@ static void call_exit(const struct event *ev, const struct sp_record *rec)
 		vals[VAL_WRITTEN] = ret;
 	else
 		vals[VAL_FAILED] = 1;
+	if (c->unnamed && (int64_t)ret != -EBADF)
+		io.names_missing++;
 	vals[VAL_REQUESTED] = c->req_known ? c->requested : 0;
 	vals[VAL_CALLS] = 1;
 	add_vals(io.sys_vals[c->sys], vals);
@@ -759,12 +1080,17 @@ static void iowrite_teardown(struct session *s)
 	stack_table__delete(io.io);
 	stack_table__delete(io.io_iv);
 	tid_table__delete(io.calls);
-	tid_table__delete(io.dups);
+	tid_table__delete(io.fdcalls);
+	free(io.lazy);
+	free(io.libc);
 	fdnames__delete(io.fds);
 	u64map__delete(io.file_idx);
 	free(io.files);
 	io.io = io.io_iv = NULL;
-	io.calls = io.dups = NULL;
+	io.calls = io.fdcalls = NULL;
+	io.lazy = NULL;
+	io.nr_lazy = io.cap_lazy = 0;
+	io.libc = NULL;
 	io.fds = NULL;
 	io.file_idx = NULL;
 	io.files = NULL;
@@ -783,6 +1109,7 @@ const struct profiler iowrite_profiler = {
 	.parse_option = iowrite_parse_option,
 	.setup = iowrite_setup,
 	.peek = iowrite_peek,
+	.peek_end = iowrite_peek_end,
 	.sample = iowrite_sample,
 	.tick = iowrite_tick,
 	.report = iowrite_report,
