@@ -19,6 +19,9 @@ import time
 
 import sptest
 from sptest import check
+from sptest import frame_is, has_frame, parse_folded  # noqa: F401 (used by the tests)
+
+folded_bytes = sptest.folded_sum
 
 HEADER_RE = re.compile(
     r"^# memleak: (?P<bytes>\d+) bytes outstanding in (?P<n>\d+) allocations over "
@@ -141,25 +144,12 @@ def check_not_lost(rep, result):
 
 # ---------------------------------------------------------------- folded
 
-def frame_is(frame, func):
-    """A frame names @func, with or without an offset or annotation (func+0x1a, func [x])."""
-    return frame == func or frame.startswith(func + "+") or frame.startswith(func + " ")
 
 
-def has_frame(frames, func):
-    return any(frame_is(f, func) for f in frames)
 
 
-def parse_folded(path, result=None):
-    """[(comm, [root..leaf], bytes)]; an empty file is an empty list."""
-    check(os.path.isfile(path), "folded file %s was not written" % path, result)
-    if os.path.getsize(path) == 0:
-        return []
-    return sptest.parse_folded(path, result)
 
 
-def folded_bytes(stacks, func):
-    return sum(b for _, frames, b in stacks if has_frame(frames, func))
 
 
 def summary(stacks, limit=12):
@@ -371,24 +361,7 @@ def check_events_unchanged(before, what, result=None, gone=()):
 
 # ---------------------------------------------------------------- attach
 
-def wait_attached(proc, timeout=15.0, stable=0.4):
-    """Waits until @proc (a sptest.Proc) holds perf_event fds and their number has not
-    changed for @stable s; returns the number."""
-    deadline = time.monotonic() + timeout
-    last, since = 0, time.monotonic()
-    while True:
-        n = sptest.perf_event_fds(proc.pid)
-        now = time.monotonic()
-        if n != last:
-            last, since = n, now
-        elif n and now - since >= stable:
-            return n
-        if not proc.alive():
-            sptest.fail("%s exited before opening its events" % proc.args, proc.finish(5))
-        if now > deadline:
-            sptest.fail("%s did not settle on its perf events within %.0f s (has %d)"
-                        % (proc.args, timeout, n))
-        time.sleep(0.05)
+wait_attached = sptest.wait_attached
 
 
 # ---------------------------------------------------------------- errors

@@ -16,6 +16,7 @@ import shutil
 
 import sptest
 from sptest import check
+from sptest import frame_is, has_frame  # noqa: F401 (used by the tests)
 
 RUNQ_FRAME = "[runqueue]"
 
@@ -134,13 +135,8 @@ def parse_folded(path, result=None):
     return blocked, runq
 
 
-def frame_is(frame, func):
-    """A frame names @func, with or without an offset or annotation (func+0x1a, func [x])."""
-    return frame == func or frame.startswith(func + "+") or frame.startswith(func + " ")
 
 
-def has_frame(frames, func):
-    return any(frame_is(f, func) for f in frames)
 
 
 def time_in(stacks, func=None, comm=None, exclude=None):

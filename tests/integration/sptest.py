@@ -327,6 +327,26 @@ def perf_event_fds(pid):
     return n
 
 
+def wait_attached(proc, timeout=15.0, stable=0.4):
+    """Waits until @proc (a sptest.Proc) holds perf_event fds and their number has not
+    changed for @stable s; returns the number."""
+    deadline = time.monotonic() + timeout
+    last, since = 0, time.monotonic()
+    while True:
+        n = perf_event_fds(proc.pid)
+        now = time.monotonic()
+        if n != last:
+            last, since = n, now
+        elif n and now - since >= stable:
+            return n
+        if not proc.alive():
+            fail("%s exited before opening its events" % proc.args, proc.finish(5))
+        if now > deadline:
+            fail("%s did not settle on its perf events within %.0f s (has %d)"
+                        % (proc.args, timeout, n))
+        time.sleep(0.05)
+
+
 def have_perf():
     return shutil.which("perf") is not None
 
@@ -410,6 +430,20 @@ def has_sequence(frames, seq):
     """True if @seq occurs as consecutive frames of @frames."""
     k = len(seq)
     return any(frames[i:i + k] == list(seq) for i in range(len(frames) - k + 1))
+
+
+def frame_is(frame, func):
+    """A frame names @func, with or without an offset or annotation (func+0x1a, func [x])."""
+    return frame == func or frame.startswith(func + "+") or frame.startswith(func + " ")
+
+
+def has_frame(frames, func):
+    return any(frame_is(f, func) for f in frames)
+
+
+def folded_sum(stacks, func):
+    """The counts of the folded stacks that contain @func."""
+    return sum(c for _, frames, c in stacks if has_frame(frames, func))
 
 
 def pct(x):

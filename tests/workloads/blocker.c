@@ -86,15 +86,6 @@ static void record(int func, long long ns)
 
 /* ---------------------------------------------------------- libc helpers */
 
-static NOINLINE void do_nanosleep(long long ns)
-{
-	struct timespec ts = {.tv_sec = ns / NSEC_PER_SEC, .tv_nsec = ns % NSEC_PER_SEC};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-	barrier();
-}
-
 static NOINLINE void do_lock(pthread_mutex_t *m)
 {
 	int err = pthread_mutex_lock(m);
@@ -158,12 +149,6 @@ static NOINLINE void *helper_mutex_loop(void *arg)
 }
 
 /* ---------------------------------------------------------- the main thread */
-
-static NOINLINE void startup_delay(long long ns)
-{
-	do_nanosleep(ns);
-	barrier();
-}
 
 static NOINLINE void sleep_wait(void)
 {

@@ -421,27 +421,6 @@ static NOINLINE void join_threads(pthread_t *th, int n)
 
 /* ---------------------------------------------------------- main */
 
-static NOINLINE void do_nanosleep(long long ns)
-{
-	struct timespec ts = {.tv_sec = ns / NSEC_PER_SEC, .tv_nsec = ns % NSEC_PER_SEC};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-	barrier();
-}
-
-static NOINLINE void startup_delay(long long ns)
-{
-	do_nanosleep(ns);
-	barrier();
-}
-
-static NOINLINE void hold(long long ns)
-{
-	do_nanosleep(ns);
-	barrier();
-}
-
 static NOINLINE void bench_loop(long m)
 {
 	long i;

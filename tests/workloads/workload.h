@@ -50,6 +50,30 @@ static inline double wl_parse_seconds(const char *s, void (*usage)(void))
 	return v;
 }
 
+/* Sleeps @ns nanoseconds, all of them whatever signals come, in a frame of its own. */
+static NOINLINE __attribute__((unused)) void do_nanosleep(long long ns)
+{
+	struct timespec ts = {.tv_sec = ns / NSEC_PER_SEC, .tv_nsec = ns % NSEC_PER_SEC};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	barrier();
+}
+
+/* Where a workload sleeps its --delay, so a profiler can attach with -p first. */
+static NOINLINE __attribute__((unused)) void startup_delay(long long ns)
+{
+	do_nanosleep(ns);
+	barrier();
+}
+
+/* Where a workload sleeps its --hold after the measured part. */
+static NOINLINE __attribute__((unused)) void hold(long long ns)
+{
+	do_nanosleep(ns);
+	barrier();
+}
+
 static NOINLINE __attribute__((unused)) void wl_write_byte(int fd, char c)
 {
 	ssize_t n;
