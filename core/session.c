@@ -602,6 +602,14 @@ static void drain(struct session *s)
 				free(q);
 				continue;
 			}
+			/*
+			 * A process first seen in a sample (system-wide, it may
+			 * predate the run) is read from /proc now, while it
+			 * probably still exists, rather than once ordered.
+			 */
+			if (q->rec.type == PERF_RECORD_SAMPLE && q->rec.pid &&
+			    !syms__knows(s->syms, q->rec.pid))
+				syms__proc_load(s->syms, q->rec.pid);
 			if (s->prof && s->prof->peek)
 				s->prof->peek(s, &q->rec);
 			if (order_queue__push(s->queue, q->rec.time, q)) {

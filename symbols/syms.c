@@ -465,6 +465,9 @@ int syms__proc_load(struct syms *s, uint32_t pid)
 
 	if (proc_get(s, pid, &tried))
 		return 0;
+	/* Unreadable once: not asked again until the pid is seen anew. */
+	if (tried)
+		return -ENOENT;
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
 	f = fopen(path, "re");
 	if (!f) {

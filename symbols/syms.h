@@ -40,7 +40,8 @@ void syms__delete(struct syms *s);
 /*
  * Reads /proc/PID/maps and the thread names under /proc/PID/task for a
  * process the model does not know yet. Returns 0 (also when already known),
- * or -errno (-ENOENT: no such process).
+ * or -errno (-ENOENT: no such process, or /proc could not give it before:
+ * it is asked once until the pid is seen anew).
  */
 int syms__proc_load(struct syms *s, uint32_t pid);
 
