@@ -104,9 +104,9 @@ def test_by_file(d):
              iu.summary(stacks, 24)), r)
 
 
-def test_attach_exact(d):
-    """-p: attached while writer sleeps its delay, then it writes: every function exact,
-    and stackprof ends by itself when its target exits."""
+def attach_exact(d, how, by_file=False):
+    """@how (-p or -t) attached while writer sleeps its delay, then it writes: every
+    function exact, and stackprof ends by itself when its target exits."""
     delay = 2.0
     out = sptest.output_path(d, "attach")
     truth_path = os.path.join(d, "attach.truth")
@@ -114,8 +114,8 @@ def test_attach_exact(d):
     with sptest.Proc(iu.writer(files, "--delay", delay, "--truth", truth_path),
                      capture=True) as target:
         started = time.monotonic()
-        with sptest.Proc(iu.stackprof(["-g", "-p", target.pid] + TOP + ["-o", out]),
-                         capture=True) as sp:
+        args = ["-g", how, target.pid] + (["--by-file"] if by_file else [])
+        with sptest.Proc(iu.stackprof(args + TOP + ["-o", out]), capture=True) as sp:
             n = iu.wait_attached(sp)
             attached = time.monotonic() - started
             sptest.log("  stackprof holds %d perf events %.2f s after writer started"
@@ -127,7 +127,8 @@ def test_attach_exact(d):
             check(tr.rc == 0, "writer failed", tr)
             r = sp.finish(timeout=30)
     iu.check_no_probes_of(sp.pid, r)
-    check(r.rc == 0, "stackprof iowrite -p failed (it should end when its target exits)", r)
+    check(r.rc == 0, "stackprof iowrite %s failed (it should end when its target exits)" % how,
+          r)
     rep = iu.parse_report(r)
     iu.check_not_lost(rep, r)
     stacks = iu.parse_folded(out, r)
@@ -136,6 +137,23 @@ def test_attach_exact(d):
     iu.check_exact(rep, stacks, truth, r)
     iu.check_syscalls_cover(rep, truth, r)
     iu.check_consistent(rep, stacks, r)
+    if by_file:
+        for func in iu.FUNCS:
+            want = truth.file(func)
+            got = rep.files.get(want) if want not in iu.FILE_KIND else None
+            if want not in iu.FILE_KIND and want.startswith("/"):
+                check(got == truth.vals(func), "%s: by-file row of %s is %s, truth %s"
+                      % (how, want, got, truth.vals(func)), r)
+
+
+def test_attach_exact(d):
+    """-p: attached before the writes; exact; the files it opens after the attach named."""
+    attach_exact(d, "-p", by_file=True)
+
+
+def test_thread_exact(d):
+    """-t on writer's only thread: no inheritance, the same exact numbers."""
+    attach_exact(d, "-t")
 
 
 def test_path(d):
@@ -266,5 +284,5 @@ def test_perf_agrees_on_calls(d):
 
 if __name__ == "__main__":
     sptest.require_kernel()
-    sptest.main([test_launch_exact, test_by_file, test_attach_exact, test_path,
-                 test_no_callchain, test_interval_live, test_perf_agrees_on_calls])
+    sptest.main([test_launch_exact, test_by_file, test_attach_exact, test_thread_exact,
+                 test_path, test_no_callchain, test_interval_live, test_perf_agrees_on_calls])
