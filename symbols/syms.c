@@ -562,7 +562,7 @@ const char *syms__user_name(struct syms *s, uint64_t loc, bool is_leaf)
 	const struct elfsyms *e;
 	const char *name = NULL;
 
-	if (id == SYMS_LOC_LABEL_DSO)
+	if (SYMS_LOC_IS_LABEL(loc))
 		return off < s->nr_labels ? s->labels[off] : unknown;
 	if (!id || !dsos__path(s->dsos, id))
 		return unknown;
@@ -600,6 +600,10 @@ const char *syms__kernel_name(struct syms *s, uint64_t ip, bool is_leaf)
 {
 	uint64_t key = is_leaf || !ip ? ip : ip - 1, val;
 	const char *name;
+
+	/* Labels stand in either side (stacks read from text can be deeper than one side). */
+	if (SYMS_LOC_IS_LABEL(ip))
+		return syms__user_name(s, ip, is_leaf);
 
 	if (u64map__get(s->kernel_names, key, &val))
 		return (const char *)(uintptr_t)val;

@@ -27,7 +27,7 @@ struct syms;
 #define SYMS_LOC_DSO(loc) ((uint32_t)(((loc) >> SYMS_LOC_DSO_SHIFT) & 0x7fff))
 #define SYMS_LOC_OFF(loc) ((loc) & SYMS_LOC_OFF_MASK)
 #define SYMS_LOC_LABEL_DSO 0x7fffU
-#define SYMS_LOC_IS_LABEL(loc) (SYMS_LOC_DSO(loc) == SYMS_LOC_LABEL_DSO)
+#define SYMS_LOC_IS_LABEL(loc) (((loc) >> SYMS_LOC_DSO_SHIFT) == SYMS_LOC_LABEL_DSO)
 
 /*
  * Creates the symbolizer. @kallsyms is the kernel symbol file to use, NULL

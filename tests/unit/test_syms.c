@@ -250,6 +250,10 @@ static void test_labels(void)
 	CHECK_EQ_U64(a, a2);
 	CHECK(SYMS_LOC_IS_LABEL(a) && SYMS_LOC_IS_LABEL(b));
 	CHECK(!SYMS_LOC_IS_LABEL(syms__encode_user(s, FAKE_PID, 0x100010)));
+	/* Kernel addresses are never labels (both name either side). */
+	CHECK(!SYMS_LOC_IS_LABEL(0xffffffff81000000ULL));
+	CHECK(!SYMS_LOC_IS_LABEL(0xffff7fff00000000ULL));
+	CHECK_STR(syms__kernel_name(s, a, true), "/var/log/app.log");
 	CHECK_STR(syms__user_name(s, a, true), "/var/log/app.log");
 	CHECK_STR(syms__user_name(s, b, false), "pipe:[1234]");
 	CHECK_STR(syms__user_name(s, (SYMS_LOC_OFF(b) + 5) | (uint64_t)SYMS_LOC_LABEL_DSO << 48, true),
