@@ -17,7 +17,7 @@
 #include "symbols/syms.h"
 
 /* Long enough for mangled C++ names; longer ones are cut. */
-#define EMIT_NAME_LEN 1024
+#define EMIT_NAME_LEN 4096
 
 /*
  * ';' separates frames and a newline ends a record in the folded format; other
@@ -148,25 +148,31 @@ int emit__folded(FILE *f, const struct stack_table *t, struct syms *syms, const 
 	return out.err;
 }
 
-/* For targets rename cannot replace (a FIFO, a terminal, /dev/stdout): plain writes. */
-static int folded_parts(FILE *f, const struct emit_part *parts, size_t nr, struct syms *syms)
+struct parts_ctx {
+	const struct emit_part *parts;
+	size_t nr;
+	struct syms *syms;
+};
+
+static int folded_parts(FILE *f, void *ctx)
 {
+	const struct parts_ctx *c = ctx;
 	int err = 0;
 
-	for (size_t i = 0; i < nr && !err; i++)
-		err = emit__folded(f, parts[i].table, syms, &parts[i].opts);
+	for (size_t i = 0; i < c->nr && !err; i++)
+		err = emit__folded(f, c->parts[i].table, c->syms, &c->parts[i].opts);
 	return err;
 }
 
-static int folded_in_place(const char *path, const struct emit_part *parts, size_t nr,
-			   struct syms *syms)
+/* For targets rename cannot replace (a FIFO, a terminal, /dev/stdout): plain writes. */
+static int write_in_place(const char *path, int (*write)(FILE *f, void *ctx), void *ctx)
 {
 	FILE *f = fopen(path, "we");
 	int err;
 
 	if (!f)
 		return -errno;
-	err = folded_parts(f, parts, nr, syms);
+	err = write(f, ctx);
 	if (fclose(f) && !err)
 		err = errno ? -errno : -EIO;
 	return err;
@@ -200,6 +206,14 @@ int emit__folded_path(const char *path, const struct stack_table *t, struct syms
 int emit__folded_parts_path(const char *path, const struct emit_part *parts, size_t nr,
 			    struct syms *syms)
 {
+	struct parts_ctx c = { .parts = parts, .nr = nr, .syms = syms };
+
+	return emit__write_path("folded", path, folded_parts, &c);
+}
+
+int emit__write_path(const char *what, const char *path, int (*write)(FILE *f, void *ctx),
+		     void *ctx)
+{
 	const char *target = path;
 	char *real = NULL, *tmp = NULL;
 	struct stat st;
@@ -207,7 +221,7 @@ int emit__folded_parts_path(const char *path, const struct emit_part *parts, siz
 	int fd, err;
 
 	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
-		err = folded_in_place(path, parts, nr, syms);
+		err = write_in_place(path, write, ctx);
 		if (err)
 			goto out_warn;
 		return 0;
@@ -240,7 +254,7 @@ int emit__folded_parts_path(const char *path, const struct emit_part *parts, siz
 		close(fd);
 		goto out_unlink;
 	}
-	err = folded_parts(f, parts, nr, syms);
+	err = write(f, ctx);
 	/* Data on disk before the rename, so a crash leaves the old file or the new one. */
 	if (!err && fsync(fileno(f)))
 		err = -errno;
@@ -259,7 +273,7 @@ int emit__folded_parts_path(const char *path, const struct emit_part *parts, siz
 out_unlink:
 	unlink(tmp);
 out_warn:
-	pr_warn("folded: cannot write %s: %s%s", path, strerror(-err), write_hint(err));
+	pr_warn("%s: cannot write %s: %s%s", what, path, strerror(-err), write_hint(err));
 	free(tmp);
 	free(real);
 	return err;

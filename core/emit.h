@@ -66,6 +66,15 @@ int emit__folded_parts_path(const char *path, const struct emit_part *parts, siz
 			    struct syms *syms);
 
 /*
+ * Writes @path atomically with @write(f, @ctx) (returns 0 or -errno): into a
+ * temporary file next to it, renamed over @path only once complete; a @path
+ * that is not a regular file (a FIFO, /dev/stdout) is written in place.
+ * Returns 0 or -errno, after one pr_warn line starting with @what.
+ */
+int emit__write_path(const char *what, const char *path, int (*write)(FILE *f, void *ctx),
+		     void *ctx);
+
+/*
  * Writes a top-N table: counter, percent of the total, comm, and the stack
  * leaf first ("leaf <- caller <- ..."), then a line for the stacks beyond
  * @top and one for additions the table refused. Entries whose counter is 0

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NAME_LEN 1024
+#define NAME_LEN 4096
 
 struct named_stacks {
 	struct named_stack *v;
@@ -75,8 +75,13 @@ static int render(struct keybuf *k, const struct stack_entry *e, struct syms *sy
 
 	k->len = 0;
 	k->nr_offs = 0;
-	snprintf(name, sizeof(name), "%s", *comm ? comm : "[unknown]");
-	emit__sanitize(name);
+	if (!*comm && nu > 0) {
+		/* No comm: the stack carries its own root, e.g. perf script's "comm-pid". */
+		emit__frame_name(syms, false, user[--nu], false, false, name, sizeof(name));
+	} else {
+		snprintf(name, sizeof(name), "%s", *comm ? comm : "[unknown]");
+		emit__sanitize(name);
+	}
 	err = keybuf_add(k, name, strlen(name));
 	/* Root first: user frames from the outermost, then kernel frames down to the leaf. */
 	for (i = nu; !err && i-- > 0;)

@@ -25,7 +25,10 @@ void stack_table__delete(struct stack_table *t);
 
 /*
  * Adds @vals to the entry for this stack, creating it if needed. @kernel and
- * @user are leaf-first; user frames are locations from syms__encode_user().
+ * @user are leaf-first; user frames are locations from syms__encode_user()
+ * or labels. An empty @comm means the stack carries its own root: the
+ * outermost user frame is shown where the comm would be (stacks read from
+ * other tools' text, whose first element is "comm-pid" or the like).
  * Returns 0, or -ENOSPC when the table is full (the stack is counted in
  * stack_table__dropped()).
  */
