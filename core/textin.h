@@ -1,0 +1,35 @@
+/*
+ * Profiles read from text: `perf script` output or folded stacks, plain or
+ * gzip-compressed, from a file or stdin, into a stack table (one counter).
+ * Used by `stackprof fold` and `stackprof compare`.
+ */
+#ifndef STACKPROF_TEXTIN_H
+#define STACKPROF_TEXTIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trace/perfscript.h"
+
+struct syms;
+struct stack_table;
+
+enum textin_kind { TEXTIN_AUTO, TEXTIN_PERF_SCRIPT, TEXTIN_FOLDED };
+
+struct textin_result {
+	enum textin_kind kind; /* what the input was */
+	struct perfscript_stats st;
+};
+
+/*
+ * Reads @path ("-" = stdin) into @t, frames as labels made in @syms, the
+ * process name as the outermost frame. @kind TEXTIN_AUTO looks at the
+ * start of the input. @progress prints a progress line on stderr (only
+ * when stderr is a terminal and the input a file). Returns 0, or -errno
+ * after one pr_warn line naming @what (e.g. "fold").
+ */
+int textin__read(const char *what, const char *path, enum textin_kind kind,
+		 const struct perfscript_opts *o, bool progress, struct syms *syms,
+		 struct stack_table *t, struct textin_result *res);
+
+#endif
