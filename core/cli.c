@@ -9,6 +9,7 @@
 #include "parse.h"
 #include "profiler.h"
 #include "session.h"
+#include "tools.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -75,6 +76,9 @@ static void usage_main(FILE *f)
 		   "Stack profiles from perf_event ring buffers, without BPF.\n\nProfilers:\n");
 	for (size_t i = 0; profilers[i]; i++)
 		fprintf(f, "  %-10s %s\n", profilers[i]->name, profilers[i]->summary);
+	fprintf(f, "\nReading profiles:\n"
+		   "  %-10s %s\n  %-10s %s\n", "fold", "perf script output to folded stacks",
+		   "compare", "how similar two profiles are, and where they differ");
 	fprintf(f, "\nRun 'stackprof PROFILER --help' for its options and examples.\n"
 		   "Example: stackprof oncpu -F 997 -g -d 10 -o cpu.folded\n");
 }
@@ -98,7 +102,7 @@ static void usage_profiler(FILE *f, const struct profiler *p)
 }
 
 /* The output file is checked up front so a long run does not end in an unwritable path. */
-static int check_output(const char *path)
+int tools__check_output(const char *who, const char *path)
 {
 	char *copy = strdup(path);
 	struct stat st;
@@ -109,13 +113,13 @@ static int check_output(const char *path)
 		return -ENOMEM;
 	dir = dirname(copy);
 	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-		pr_warn("cannot write '%s': it is a directory (give a file name)", path);
+		pr_warn("%s: cannot write '%s': it is a directory (give a file name)", who, path);
 		err = -EISDIR;
 	} else if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		pr_warn("cannot write '%s': directory '%s' does not exist", path, dir);
+		pr_warn("%s: cannot write '%s': directory '%s' does not exist", who, path, dir);
 		err = -ENOENT;
 	} else if (access(dir, W_OK)) {
-		pr_warn("cannot write '%s': no write permission in '%s'", path, dir);
+		pr_warn("%s: cannot write '%s': no write permission in '%s'", who, path, dir);
 		err = -EACCES;
 	}
 	free(copy);
@@ -239,6 +243,37 @@ static const char *option_name(char **argv, int idx, int optopt_val)
 	return buf;
 }
 
+void tools__bad_option(const char *who, char **argv, int c)
+{
+	if (c == ':')
+		pr_warn("%s: option '%s' needs a value (see 'stackprof %s --help')", who,
+			option_name(argv, optind, optopt), who);
+	else
+		pr_warn("%s: unknown option '%s' (see 'stackprof %s --help')", who,
+			option_name(argv, optind, optopt), who);
+}
+
+int tools__common_option(const char *who, int c, char **argv, const char **output,
+			 void (*usage)(FILE *f))
+{
+	switch (c) {
+	case 'o':
+		*output = optarg;
+		return 0;
+	case 'v':
+		log_verbosity++;
+		return 0;
+	case 'h':
+		usage(stdout);
+		return 1;
+	case '?':
+	case ':':
+		tools__bad_option(who, argv, c);
+		return 2;
+	}
+	return -1;
+}
+
 static int parse_profiler_args(const struct profiler *p, struct sp_opts *o, int argc,
 			       char **argv, bool *help)
 {
@@ -251,13 +286,8 @@ static int parse_profiler_args(const struct profiler *p, struct sp_opts *o, int 
 	opterr = 0;
 	optind = 1;
 	while (!err && (key = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-		if (key == '?') {
-			pr_warn("%s: unknown option '%s' (see 'stackprof %s --help')", p->name,
-				option_name(argv, optind, optopt), p->name);
-			err = -EINVAL;
-		} else if (key == ':') {
-			pr_warn("%s: option '%s' needs a value (see 'stackprof %s --help')", p->name,
-				option_name(argv, optind, optopt), p->name);
+		if (key == '?' || key == ':') {
+			tools__bad_option(p->name, argv, key);
 			err = -EINVAL;
 		} else if (key == 'h') {
 			*help = true;
@@ -280,7 +310,7 @@ static int validate(const struct profiler *p, struct sp_opts *o)
 		pr_warn("%s: --user-only and --kernel-only exclude each other: give one", p->name);
 		return -EINVAL;
 	}
-	if (o->output && check_output(o->output))
+	if (o->output && tools__check_output(p->name, o->output))
 		return -EINVAL;
 	return target__resolve(&o->target);
 }
@@ -313,6 +343,10 @@ int cli__main(int argc, char **argv)
 		pr_warn("no profiler given (see 'stackprof --help')");
 		return 2;
 	}
+	if (!strcmp(argv[i], "fold"))
+		return fold__main(argc - i, argv + i);
+	if (!strcmp(argv[i], "compare"))
+		return compare__main(argc - i, argv + i);
 	p = profiler__find(argv[i]);
 	if (!p) {
 		char names[256] = "";
