@@ -294,26 +294,32 @@ static void tidy(char *buf, bool java)
 {
 	char *w, *r, *open, *last;
 
+	/* Most names need nothing: one pass to find out. */
 	for (r = buf; *r; r++)
-		if (*r == ';')
-			*r = ':';
-	/* Go's "pkg.(*T).m" keeps its parentheses: ".(" then a later ")." */
-	open = strstr(buf, ".(");
-	last = NULL;
-	for (r = buf; (r = strstr(r, ").")); r++)
-		last = r;
-	if (!(open && last && last > open)) {
-		for (r = buf; (r = strchr(r, '(')); r++) {
-			if (strncmp(r + 1, "anonymous namespace)", 20)) {
-				*r = '\0';
-				break;
+		if (*r == ';' || *r == '(' || *r == '"' || *r == '\'')
+			break;
+	if (*r) {
+		for (; *r; r++)
+			if (*r == ';')
+				*r = ':';
+		/* Go's "pkg.(*T).m" keeps its parentheses: ".(" then a later ")." */
+		open = strstr(buf, ".(");
+		last = NULL;
+		for (r = buf; (r = strstr(r, ").")); r++)
+			last = r;
+		if (!(open && last && last > open)) {
+			for (r = buf; (r = strchr(r, '(')); r++) {
+				if (strncmp(r + 1, "anonymous namespace)", 20)) {
+					*r = '\0';
+					break;
+				}
 			}
 		}
+		for (r = w = buf; *r; r++)
+			if (*r != '"' && *r != '\'')
+				*w++ = *r;
+		*w = '\0';
 	}
-	for (r = w = buf; *r; r++)
-		if (*r != '"' && *r != '\'')
-			*w++ = *r;
-	*w = '\0';
 	if (java && buf[0] == 'L' && strchr(buf, '/')) {
 		memmove(buf, buf + 1, strlen(buf));
 		for (r = buf; *r; r++)
@@ -608,6 +614,9 @@ static int line(struct perfscript *p, const char *s, size_t n)
 	}
 	if (p->o.folded)
 		return folded_line(p, s, n);
+	/* Inside a sample with a call chain, an indented line is a frame (the common case). */
+	if (p->in_sample && !p->header_frame && is_space(s[0]) && match_frame(s, n, &f))
+		return add_frame_line(p, &f);
 	if (match_header(s, n, &comm_len, &pid, &pid_len, &tid, &tid_len))
 		return header(p, s, n, comm_len, pid, pid_len, tid, tid_len);
 	/*
