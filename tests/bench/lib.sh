@@ -64,8 +64,9 @@ bench_median() {
 bench_max() {
 	awk -v c="$2" '$c != "-" && ($c > m || m == "") { m = $c } END { print (m == "" ? "-" : m) }' "$1"
 }
-# bench_range FILE COL: "min-max" of numeric column COL.
+# bench_range FILE COL [FORMAT]: "min-max" of numeric column COL, each printed
+# with FORMAT (default %.0f).
 bench_range() {
-	awk -v c="$2" '{ print $c }' "$1" | sort -n |
-		awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f\n", lo, hi }'
+	awk -v c="$2" '{ print $c }' "$1" | sort -n | awk -v f="${3:-%.0f}" '
+		NR == 1 { lo = $1 } { hi = $1 } END { printf f "-" f "\n", lo, hi }'
 }
