@@ -25,6 +25,7 @@ enum {
 	OPT_ADDRS,
 	OPT_EVENT,
 	OPT_STRICT,
+	OPT_SRCLINE,
 };
 
 static const struct option fold_long[] = {
@@ -36,6 +37,7 @@ static const struct option fold_long[] = {
 	{ "addrs", no_argument, NULL, OPT_ADDRS },
 	{ "event-filter", required_argument, NULL, OPT_EVENT },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "srcline", no_argument, NULL, OPT_SRCLINE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -55,6 +57,8 @@ static void fold_usage(FILE *f)
 		"  --all                 all marks (--kernel --jit)\n"
 		"  --addrs               show the address of unknown frames: [module <addr>]\n"
 		"  --event-filter EVENT  keep samples of EVENT (default: the first event seen)\n"
+		"  --srcline             append the source lines of `perf script -F+srcline`:\n"
+		"                        name:file:line (without it they are skipped)\n"
 		"  --strict              fail on lines that cannot be parsed\n"
 		"  -o, --output FILE     write to FILE (replaced when complete) instead of stdout\n"
 		"  -v, --verbose         counts on stderr\n\n"
@@ -76,11 +80,16 @@ static int report(const char *path, const struct textin_result *res, bool strict
 		return 1;
 	}
 	if (st->malformed)
-		pr_warn("fold: %llu line%s could not be parsed and were skipped (first: line %llu: "
+		pr_warn("fold: %llu line%s could not be parsed and %s skipped (first: line %llu: "
 			"%s)",
 			(unsigned long long)st->malformed, st->malformed == 1 ? "" : "s",
-			(unsigned long long)st->first_malformed, st->why);
-	if (st->other_events && !had_event)
+			st->malformed == 1 ? "was" : "were", (unsigned long long)st->first_malformed,
+			st->why);
+	if (had_event && !st->samples && st->other_events)
+		pr_warn("fold: no sample is of event %s (the input has %s, for one; perf script "
+			"prints the names --event-filter takes)",
+			st->event, st->other);
+	else if (st->other_events && !had_event)
 		pr_warn("fold: kept only event %s, the first one seen (--event-filter chooses another)",
 			st->event);
 	if (st->unterminated)
@@ -137,6 +146,9 @@ int fold__main(int argc, char **argv)
 			break;
 		case OPT_STRICT:
 			strict = true;
+			break;
+		case OPT_SRCLINE:
+			o.srcline = true;
 			break;
 		default:
 			err = tools__common_option("fold", c, argv, &output, fold_usage);

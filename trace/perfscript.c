@@ -30,7 +30,9 @@ struct perfscript {
 	uint32_t nr_frames;
 	bool truncated;	  /* frames beyond what a stack keeps were dropped */
 	uint64_t pname;	  /* the process name's label */
-	bool is_java; /* the process name is "java": Java frames are tidied */
+	bool is_java; /* the process name starts with "java": Java frames are tidied */
+	bool srcline_ok; /* the last line was a frame: a source line may follow */
+	char last[NAME_MAX_LEN + 64]; /* the outermost name of the last frame line */
 };
 
 static bool is_space(char c)
@@ -41,6 +43,11 @@ static bool is_space(char c)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+static bool is_xdigit(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static bool is_word(char c)
@@ -185,35 +192,26 @@ struct frame_line {
 };
 
 /*
- * A frame: "[white space] ADDR [white space] NAME (MODULE)", MODULE without
- * white space, the last such " (...)" on the line.
+ * A frame: "[white space] ADDR [white space] NAME (MODULE)". MODULE runs
+ * from the rightmost " (" that has a ')' after it to the line's last ')',
+ * so a module path may hold spaces and parentheses ("(/x/a b.so)",
+ * "(/x/lib.so (deleted))"), and text after it is ignored.
  */
 static bool match_frame(const char *s, size_t n, struct frame_line *f)
 {
-	size_t i = 0, pc0, k, close = 0, fe;
-	bool found = false;
+	size_t i = 0, pc0, k, close;
 
-	/* The rightmost " (" whose following non-space run holds a ')'. */
-	for (k = n >= 2 ? n - 2 : 0; k > 0 || (k == 0 && n >= 2); k--) {
-		if (s[k] == ' ' && s[k + 1] == '(') {
-			size_t r = k + 2;
-
-			close = 0;
-			while (r < n && !is_space(s[r])) {
-				if (s[r] == ')')
-					close = r;
-				r++;
-			}
-			if (close) {
-				found = true;
-				break;
-			}
-		}
-		if (k == 0)
-			break;
-	}
-	if (!found)
+	for (close = n; close > 0 && s[close - 1] != ')'; close--)
+		;
+	if (close < 4)
 		return false;
+	close--;
+	for (k = close - 2;; k--) {
+		if (s[k] == ' ' && s[k + 1] == '(')
+			break;
+		if (k == 0)
+			return false;
+	}
 	while (i < k && is_space(s[i]))
 		i++;
 	pc0 = i;
@@ -230,15 +228,18 @@ static bool match_frame(const char *s, size_t n, struct frame_line *f)
 	f->pc_len = i - pc0;
 	while (i + 1 < k && is_space(s[i]))
 		i++;
-	fe = k;
 	f->func = s + i;
-	f->func_len = fe - i;
+	f->func_len = k - i;
 	f->mod = s + k + 2;
 	f->mod_len = close - (k + 2);
 	return f->func_len > 0;
 }
 
-/* A source line under a frame (perf script -F+srcline): "file:line" or "??:0". */
+/*
+ * A source line under a frame (perf script -F+srcline): indented, one word,
+ * "FILE:LINE" ("??:0" when unknown) or "MODULE[OFFSET]" where perf has no
+ * line table ("libc.so.6[27b25]", "[vdso][be1]").
+ */
 static bool is_srcline(const char *s, size_t n)
 {
 	size_t i = 0, e = n;
@@ -252,6 +253,13 @@ static bool is_srcline(const char *s, size_t n)
 	for (size_t j = i; j < e; j++)
 		if (is_space(s[j]))
 			return false;
+	if (s[e - 1] == ']') {
+		size_t h = e - 1;
+
+		while (h > i && is_xdigit(s[h - 1]))
+			h--;
+		return h < e - 1 && h > i + 1 && s[h - 1] == '[';
+	}
 	while (e > i && (is_digit(s[e - 1]) || s[e - 1] == '?'))
 		e--;
 	return e > i && s[e - 1] == ':';
@@ -320,12 +328,9 @@ static void tidy(char *buf, bool java)
 				*w++ = *r;
 		*w = '\0';
 	}
-	if (java && buf[0] == 'L' && strchr(buf, '/')) {
+	/* "Lpkg/Class;::m" (after the rules above "Lpkg/Class:::m") loses its 'L'. */
+	if (java && buf[0] == 'L' && strchr(buf, '/'))
 		memmove(buf, buf + 1, strlen(buf));
-		for (r = buf; *r; r++)
-			if (*r == '/')
-				*r = '.';
-	}
 }
 
 static int push_frame(struct perfscript *p, uint64_t label)
@@ -408,6 +413,8 @@ static int add_frame_line(struct perfscript *p, const struct frame_line *f)
 		} else if (p->o.jit && is_jit_map(f->mod, f->mod_len) && !strstr(buf, "_[j]")) {
 			strcat(buf, "_[j]");
 		}
+		if (!nr && p->o.srcline)
+			memcpy(p->last, buf, strlen(buf) + 1);
 		group[nr++] = syms__label(p->syms, buf);
 		if (stop == end)
 			break;
@@ -415,10 +422,49 @@ static int add_frame_line(struct perfscript *p, const struct frame_line *f)
 	}
 	/* The group reads outer to inner; frames are kept leaf first. */
 	for (size_t i = nr; i-- > 0;) {
+		uint32_t before = p->nr_frames;
+
 		err = push_frame(p, group[i]);
 		if (err)
 			return err;
+		/* Its source line, if one follows, belongs to the outermost name. */
+		if (!i)
+			p->srcline_ok = p->o.srcline && p->nr_frames > before;
 	}
+	return 0;
+}
+
+/*
+ * --srcline: the source line under a frame joins the frame's name,
+ * "NAME:FILE:LINE"; "[...]" parts (perf's "MODULE[OFFSET]" when it has no
+ * line table) are dropped, and what is left empty adds nothing.
+ */
+static int add_srcline(struct perfscript *p, const char *s, size_t n)
+{
+	char buf[sizeof(p->last) + 64];
+	size_t k = strlen(p->last), mark;
+	uint64_t label;
+
+	memcpy(buf, p->last, k);
+	buf[k++] = ':';
+	mark = k;
+	for (size_t i = 0; i < n && k < sizeof(buf) - 1; i++) {
+		const char *close;
+
+		if (s[i] == '[' && (close = memchr(s + i, ']', n - i))) {
+			i = (size_t)(close - s);
+			continue;
+		}
+		if (!is_space(s[i]))
+			buf[k++] = s[i];
+	}
+	if (k == mark)
+		return 0;
+	buf[k] = '\0';
+	label = syms__label(p->syms, buf);
+	if (!label)
+		return -ENOMEM;
+	p->frames[p->nr_frames - 1] = label;
 	return 0;
 }
 
@@ -493,6 +539,8 @@ static int header(struct perfscript *p, const char *s, size_t n, size_t comm_len
 			snprintf(p->st.event, sizeof(p->st.event), "%.*s", (int)ev_len, ev);
 		} else if (strlen(p->st.event) != ev_len || memcmp(p->st.event, ev, ev_len)) {
 			p->st.filtered++;
+			if (!p->st.other_events)
+				snprintf(p->st.other, sizeof(p->st.other), "%.*s", (int)ev_len, ev);
 			p->st.other_events = true;
 			return 0;
 		}
@@ -523,7 +571,8 @@ static int header(struct perfscript *p, const char *s, size_t n, size_t comm_len
 	for (size_t i = 0; i < k && i < sizeof(name); i++)
 		if (name[i] == ' ')
 			name[i] = '_';
-	p->is_java = !strcmp(name, "java");
+	/* The root as printed, so "java-PID" under --pid is a Java process too. */
+	p->is_java = !strncmp(name, "java", 4);
 	p->pname = syms__label(p->syms, name);
 	if (!p->pname)
 		return -ENOMEM;
@@ -601,6 +650,9 @@ static int line(struct perfscript *p, const char *s, size_t n)
 	size_t comm_len, pid_len, tid_len;
 	struct frame_line f;
 
+	bool srcline_ok = p->srcline_ok;
+
+	p->srcline_ok = false;
 	p->st.lines++;
 	if (n && s[n - 1] == '\r')
 		n--;
@@ -638,7 +690,7 @@ static int line(struct perfscript *p, const char *s, size_t n)
 		return add_frame_line(p, &f);
 	}
 	if (p->in_sample && is_srcline(s, n))
-		return 0;
+		return srcline_ok ? add_srcline(p, s, n) : 0;
 	malformed(p, is_space(s[0]) ? "not a frame line" : "not a sample header");
 	return 0;
 }

@@ -11,13 +11,15 @@
  *  - only the first event type seen is kept (or the one asked for);
  *  - "+0x..." offsets are dropped, ';' becomes ':', quotes go, a C++
  *    argument list "(...)" is cut (not "(anonymous namespace)", not Go's
- *    "pkg.(*T).m"), Java "Lpkg/Class;::m" frames of a "java" process become
- *    "pkg.Class::m";
+ *    "pkg.(*T).m"), Java "Lpkg/Class;::m" frames of a process whose name
+ *    starts with "java" lose the 'L' ("pkg/Class:::m");
  *  - "[unknown]" becomes "[MODULE]" (its base name) when the module is known,
  *    "[unknown]" otherwise, with "<ADDR>" inside the brackets on request;
  *  - "a->b->c" (inlined functions) gives three frames, the inner ones marked
  *    "_[i]"; kernel frames (module "[...]" or ".../vmlinux") can be marked
  *    "_[k]", JIT frames (module /tmp/perf-PID.map) "_[j]";
+ *  - with the srcline option, the source line perf prints under a frame
+ *    (-F+srcline) is appended, "NAME:FILE:LINE"; without it, skipped;
  *  - the stack's root is the process name, "COMM", "COMM-PID" or
  *    "COMM-PID/TID", spaces made '_' (PID is "?" when perf printed only the
  *    thread id, as by default).
@@ -47,6 +49,7 @@ struct perfscript_opts {
 	bool jit;	       /* "_[j]" on JIT frames */
 	bool addrs;	       /* "[MODULE <ADDR>]" for unknown frames */
 	const char *event;     /* keep only this event; NULL = the first one seen */
+	bool srcline;	       /* source lines under frames (-F+srcline) join their names */
 	bool folded;	       /* the input is folded stacks ("root;...;leaf count") instead */
 };
 
@@ -64,6 +67,7 @@ struct perfscript_stats {
 	bool unterminated;	  /* the input ended inside a sample */
 	char event[128];	  /* the event kept, "" = none seen */
 	bool other_events;	  /* samples of other events were left out */
+	char other[128];	  /* the first of those other events */
 };
 
 /*
