@@ -32,4 +32,24 @@ static inline uint64_t hash__str(const char *s, size_t n)
 	return h;
 }
 
+/*
+ * A hash of @n bytes of @s read eight at a time, for keys long enough that
+ * FNV's byte at a time shows (whole text lines); mix before masking.
+ */
+static inline uint64_t hash__bytes(const void *s, size_t n)
+{
+	const unsigned char *c = s;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+
+	for (; n >= 8; c += 8, n -= 8) {
+		__builtin_memcpy(&w, c, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	__builtin_memcpy(&w, c, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 32);
+}
+
 #endif

@@ -1,5 +1,6 @@
 /* The `perf script` text reader; the rules are listed in perfscript.h. */
 #include "perfscript.h"
+#include "core/hash.h"
 #include "core/stack_table.h"
 #include "symbols/syms.h"
 
@@ -8,9 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Frame lines repeat (the outer frames of every sample of a hot path): a
+ * direct-mapped cache from a frame line's text to the frames it gave skips
+ * parsing, tidying and label lookup for all but the first time.
+ */
+#define LINE_CACHE_SIZE 8192
+#define LINE_CACHE_FRAMES 4
+
+struct line_cache {
+	uint64_t hash;
+	char *text; /* the line from its address on */
+	uint32_t len, cap;
+	uint8_t nr;	/* frames it gave, leaf first */
+	bool java;	/* read in a Java process */
+	uint64_t frames[LINE_CACHE_FRAMES];
+};
+
 /* Frames a stack keeps: both sides of a stack table entry. */
 #define MAX_FRAMES (2 * STACK_TABLE_MAX_DEPTH)
 #define NAME_MAX_LEN 4096
+#define PNAME_MAX 256
 
 struct perfscript {
 	struct perfscript_opts o;
@@ -30,9 +49,11 @@ struct perfscript {
 	uint32_t nr_frames;
 	bool truncated;	  /* frames beyond what a stack keeps were dropped */
 	uint64_t pname;	  /* the process name's label */
+	char pname_text[PNAME_MAX]; /* ... and its text */
 	bool is_java; /* the process name starts with "java": Java frames are tidied */
 	bool srcline_ok; /* the last line was a frame: a source line may follow */
 	char last[NAME_MAX_LEN + 64]; /* the outermost name of the last frame line */
+	struct line_cache *cache; /* LINE_CACHE_SIZE entries; NULL with --srcline */
 };
 
 static bool is_space(char c)
@@ -71,6 +92,15 @@ struct perfscript *perfscript__new(const struct perfscript_opts *o, struct syms 
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (!o->srcline) {
+		p->cache = calloc(LINE_CACHE_SIZE, sizeof(*p->cache));
+		if (!p->cache) {
+			free(p->frames);
+			free(p);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
 	if (o->event)
 		snprintf(p->st.event, sizeof(p->st.event), "%s", o->event);
 	return p;
@@ -80,6 +110,10 @@ void perfscript__delete(struct perfscript *p)
 {
 	if (!p)
 		return;
+	if (p->cache)
+		for (size_t i = 0; i < LINE_CACHE_SIZE; i++)
+			free(p->cache[i].text);
+	free(p->cache);
 	free(p->line);
 	free(p->frames);
 	free(p);
@@ -514,12 +548,21 @@ static size_t header_frame_at(const char *s, size_t n, size_t from)
 	return 0;
 }
 
+/* Appends @len bytes of @src at @at of a PNAME_MAX buffer, as many as fit; the new end. */
+static size_t append(char *buf, size_t at, const char *src, size_t len)
+{
+	if (len > PNAME_MAX - 1 - at)
+		len = PNAME_MAX - 1 - at;
+	memcpy(buf + at, src, len);
+	return at + len;
+}
+
 static int header(struct perfscript *p, const char *s, size_t n, size_t comm_len,
 		  const char *pid, size_t pid_len, const char *tid, size_t tid_len)
 {
 	const char *per = NULL, *ev = NULL;
 	size_t per_len = 0, ev_len = 0, hf, hn = n, k;
-	char name[256];
+	char name[PNAME_MAX];
 	int err;
 
 	/* A pending one-line sample ends here; a sample with frames only at its blank line. */
@@ -560,22 +603,28 @@ static int header(struct perfscript *p, const char *s, size_t n, size_t comm_len
 	}
 	if (comm_len > 200)
 		comm_len = 200;
-	if (p->o.tid)
-		k = (size_t)snprintf(name, sizeof(name), "%.*s-%.*s/%.*s", (int)comm_len, s,
-				     (int)pid_len, pid, (int)tid_len, tid);
-	else if (p->o.pid)
-		k = (size_t)snprintf(name, sizeof(name), "%.*s-%.*s", (int)comm_len, s,
-				     (int)pid_len, pid);
-	else
-		k = (size_t)snprintf(name, sizeof(name), "%.*s", (int)comm_len, s);
-	for (size_t i = 0; i < k && i < sizeof(name); i++)
+	k = append(name, 0, s, comm_len);
+	if (p->o.tid || p->o.pid) {
+		k = append(name, k, "-", 1);
+		k = append(name, k, pid, pid_len);
+	}
+	if (p->o.tid) {
+		k = append(name, k, "/", 1);
+		k = append(name, k, tid, tid_len);
+	}
+	name[k] = '\0';
+	for (size_t i = 0; i < k; i++)
 		if (name[i] == ' ')
 			name[i] = '_';
-	/* The root as printed, so "java-PID" under --pid is a Java process too. */
-	p->is_java = !strncmp(name, "java", 4);
-	p->pname = syms__label(p->syms, name);
-	if (!p->pname)
-		return -ENOMEM;
+	/* Consecutive samples mostly share their process: its label is kept. */
+	if (!p->pname || strcmp(name, p->pname_text)) {
+		/* The root as printed, so "java-PID" under --pid is a Java process too. */
+		p->is_java = !strncmp(name, "java", 4);
+		p->pname = syms__label(p->syms, name);
+		if (!p->pname)
+			return -ENOMEM;
+		memcpy(p->pname_text, name, k + 1);
+	}
 	p->in_sample = true;
 	if (hf) {
 		struct frame_line f;
@@ -630,6 +679,7 @@ static int folded_line(struct perfscript *p, const char *s, size_t n)
 		label = syms__label(p->syms, len ? buf : "[empty]");
 		if (f == s) {
 			p->pname = label;
+			p->pname_text[0] = '\0';
 			if (!label)
 				return -ENOMEM;
 			break;
@@ -644,12 +694,60 @@ static int folded_line(struct perfscript *p, const char *s, size_t n)
 	return end_sample(p);
 }
 
+/*
+ * An indented line inside a sample, through the cache: a line seen before
+ * (same text, same kind of process) pushes the frames it gave then.
+ * Returns 0, -ENOMEM, or 1 when the line is not a frame.
+ */
+static int cached_frame_line(struct perfscript *p, const char *s, size_t n)
+{
+	struct line_cache *c;
+	struct frame_line f;
+	uint32_t before;
+	uint64_t h;
+	int err;
+
+	while (n && is_space(*s))
+		s++, n--;
+	h = hash__bytes(s, n);
+	c = &p->cache[h & (LINE_CACHE_SIZE - 1)];
+	if (c->text && c->hash == h && c->len == n && c->java == p->is_java &&
+	    !memcmp(c->text, s, n)) {
+		/* Past what a stack keeps, the slow path cuts it: the same result. */
+		if (p->nr_frames + c->nr < MAX_FRAMES - 1) {
+			memcpy(p->frames + p->nr_frames, c->frames, c->nr * sizeof(*c->frames));
+			p->nr_frames += c->nr;
+			return 0;
+		}
+	}
+	if (!match_frame(s, n, &f))
+		return 1;
+	before = p->nr_frames;
+	err = add_frame_line(p, &f);
+	if (err || p->nr_frames - before > LINE_CACHE_FRAMES || p->truncated)
+		return err;
+	if (n > c->cap) {
+		char *t = realloc(c->text, n);
+
+		if (!t)
+			return 0; /* the cache is only a shortcut */
+		c->text = t;
+		c->cap = (uint32_t)n;
+	}
+	memcpy(c->text, s, n);
+	c->len = (uint32_t)n;
+	c->hash = h;
+	c->java = p->is_java;
+	c->nr = (uint8_t)(p->nr_frames - before);
+	memcpy(c->frames, p->frames + before, c->nr * sizeof(*c->frames));
+	return 0;
+}
+
 static int line(struct perfscript *p, const char *s, size_t n)
 {
 	const char *pid, *tid;
 	size_t comm_len, pid_len, tid_len;
 	struct frame_line f;
-
 	bool srcline_ok = p->srcline_ok;
 
 	p->srcline_ok = false;
@@ -667,8 +765,13 @@ static int line(struct perfscript *p, const char *s, size_t n)
 	if (p->o.folded)
 		return folded_line(p, s, n);
 	/* Inside a sample with a call chain, an indented line is a frame (the common case). */
-	if (p->in_sample && !p->header_frame && is_space(s[0]) && match_frame(s, n, &f))
-		return add_frame_line(p, &f);
+	if (p->in_sample && !p->header_frame && is_space(s[0])) {
+		int err = p->cache ? cached_frame_line(p, s, n)
+				   : match_frame(s, n, &f) ? add_frame_line(p, &f) : 1;
+
+		if (err <= 0)
+			return err;
+	}
 	if (match_header(s, n, &comm_len, &pid, &pid_len, &tid, &tid_len))
 		return header(p, s, n, comm_len, pid, pid_len, tid, tid_len);
 	/*

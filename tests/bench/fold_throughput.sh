@@ -5,14 +5,19 @@
 #   - `wc -l`: reading the file and finding its lines, the floor;
 #   - `stackprof fold` to /dev/null: MB/s, and its peak RSS;
 #   - the same file gzip'd, through `stackprof fold`;
+#   - with --reference, the reference collapser (stackcollapse-perf.pl, which
+#     Debian does not package: give the path of a copy), whose output must be
+#     the same set of lines as stackprof's;
 # and, as the other end of the usual pipeline, `perf script` itself
 # printing the capture (MB of text per second).
 #
 # Usage: tests/bench/fold_throughput.sh [--write] [--runs R] [--size MB] [--build DIR]
-#   --write        also replace the fold-throughput section of docs/benchmarks.md
-#   --runs R       runs per configuration (default 3)
-#   --size MB      size of the text read (default 400)
-#   --build DIR    build directory holding stackprof (default: build)
+#                                       [--reference PATH]
+#   --write          also replace the fold-throughput section of docs/benchmarks.md
+#   --runs R         runs per configuration (default 3)
+#   --size MB        size of the text read (default 400)
+#   --build DIR      build directory holding stackprof (default: build)
+#   --reference PATH the reference collapser, run with perl
 # Needs root (perf record -a) and perf. Not part of ctest.
 set -euo pipefail
 # shellcheck source=tests/bench/lib.sh
@@ -24,13 +29,15 @@ write=0
 runs=3
 size=400
 build=build
+reference=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--write) write=1 ;;
 	--runs) runs="$2"; shift ;;
 	--size) size="$2"; shift ;;
 	--build) build="$2"; shift ;;
-	-h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--reference) reference="$2"; shift ;;
+	-h|--help) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "fold_throughput: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -40,6 +47,11 @@ stackprof="$build/stackprof"
 cpushare="$build/tests/workloads/cpushare"
 bench_require fold_throughput "$build" "$stackprof" "$cpushare"
 [ -x /usr/bin/time ] || { echo "fold_throughput: /usr/bin/time not installed (package time)" >&2; exit 1; }
+if [ -n "$reference" ] && [ ! -r "$reference" ]; then
+	echo "fold_throughput: cannot read the reference collapser $reference" >&2
+	exit 1
+fi
+cfgs="wc fold foldgz${reference:+ ref}"
 
 tmp=$(mktemp -d /tmp/fold-throughput.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -64,20 +76,27 @@ one() {
 	wc) /usr/bin/time -f "%e %M" -o "$tmp/t" wc -l "$tmp/big.txt" >/dev/null ;;
 	fold) /usr/bin/time -f "%e %M" -o "$tmp/t" "$stackprof" fold "$tmp/big.txt" >/dev/null ;;
 	foldgz) /usr/bin/time -f "%e %M" -o "$tmp/t" "$stackprof" fold "$tmp/big.txt.gz" >/dev/null ;;
+	ref) /usr/bin/time -f "%e %M" -o "$tmp/t" perl "$reference" "$tmp/big.txt" >/dev/null 2>&1 ;;
 	esac
 	t=$(tail -1 "$tmp/t")
 	echo "$t" >>"$tmp/$cfg"
 	echo "  run $2 $cfg: $t (s, KB)" >&2
 }
 
-for cfg in wc fold foldgz; do : >"$tmp/$cfg"; done
+for cfg in $cfgs; do : >"$tmp/$cfg"; done
 for ((i = 1; i <= runs; i++)); do
-	for cfg in wc fold foldgz; do one "$cfg" "$i"; done
+	for cfg in $cfgs; do one "$cfg" "$i"; done
 done
 
 # The folded output must not depend on how the input came.
 cmp <("$stackprof" fold "$tmp/big.txt") <("$stackprof" fold <"$tmp/big.txt.gz") ||
 	{ echo "fold_throughput: plain and gzip input folded differently" >&2; exit 1; }
+# The reference's lines and ours, as sets: the compatibility contract on a large input.
+if [ -n "$reference" ]; then
+	cmp <("$stackprof" fold "$tmp/big.txt" | LC_ALL=C sort) \
+		<(perl "$reference" "$tmp/big.txt" 2>/dev/null | LC_ALL=C sort) ||
+		{ echo "fold_throughput: stackprof fold and the reference differ" >&2; exit 1; }
+fi
 
 wc_s=$(bench_median "$tmp/wc" 1 %.3f)
 row() { # name cfg
@@ -101,7 +120,16 @@ table=$(
 	row "\`wc -l\` (read and find lines: the floor)" wc
 	row "\`stackprof fold\`" fold
 	row "\`stackprof fold\` of the gzip'd file" foldgz
+	if [ -n "$reference" ]; then
+		row "\`stackcollapse-perf.pl\` (the reference collapser, perl $(perl -e 'printf "%vd", $^V'))" ref
+	fi
 	echo
+	if [ -n "$reference" ]; then
+		awk -v f="$(bench_median "$tmp/fold" 1 %.3f)" -v r="$(bench_median "$tmp/ref" 1 %.3f)" 'BEGIN {
+			printf "stackprof fold is %.0fx as fast as the reference collapser on the same input,\n", r / f
+			print "and both wrote the same lines (checked by the script)." }'
+		echo
+	fi
 	echo "For scale, \`perf script\` printed the capture at $script_mbs MB/s on the same machine:"
 	echo "in \`perf script | stackprof fold\`, the folding is never what waits. The peak RSS"
 	echo "stays that of the unique stacks, whatever the input's size."
