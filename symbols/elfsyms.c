@@ -1,5 +1,6 @@
 /* Function symbols of one ELF file read with libelf, indexed by vaddr and reachable by offset. */
 #include "elfsyms.h"
+#include "debuginfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -299,7 +300,38 @@ static int build_index(struct elfsyms *e, struct builder *b)
 	return compact_names(e, b);
 }
 
-static int index_elf(struct elfsyms *e, Elf *elf)
+static Elf *elf_open_file(const char *path, int *fd, int *err);
+
+/*
+ * A stripped file's .symtab from its separate debug file (debuginfo.h).
+ * The debug file keeps the section headers and addresses of the original,
+ * so its section ends replace ours. 0 when there is none to read.
+ */
+static int read_debug_symtab(struct builder *b, Elf *elf, const char *path)
+{
+	char dpath[4096];
+	Elf_Scn *symtab = NULL, *dynsym = NULL;
+	Elf *delf;
+	GElf_Shdr shdr;
+	int fd, err;
+
+	if (debuginfo__find(elf, path, dpath, sizeof(dpath)))
+		return 0;
+	delf = elf_open_file(dpath, &fd, &err);
+	if (!delf)
+		return 0;
+	free(b->sec_end);
+	b->sec_end = NULL;
+	b->nr_secs = 0;
+	err = read_sections(b, delf, &symtab, &dynsym);
+	if (!err && symtab && gelf_getshdr(symtab, &shdr))
+		err = read_symtab(b, delf, symtab, &shdr);
+	elf_end(delf);
+	close(fd);
+	return err == -ENOMEM ? err : 0;
+}
+
+static int index_elf(struct elfsyms *e, Elf *elf, const char *path)
 {
 	struct builder b = {0};
 	Elf_Scn *symtab = NULL, *dynsym = NULL;
@@ -314,6 +346,10 @@ static int index_elf(struct elfsyms *e, Elf *elf)
 		goto out_free;
 	if (symtab && gelf_getshdr(symtab, &shdr)) {
 		err = read_symtab(&b, elf, symtab, &shdr);
+		if (err)
+			goto out_free;
+	} else {
+		err = read_debug_symtab(&b, elf, path);
 		if (err)
 			goto out_free;
 	}
@@ -393,7 +429,7 @@ struct elfsyms *elfsyms__open(const char *path)
 		err = -ENOMEM;
 		goto out_end;
 	}
-	err = index_elf(e, elf);
+	err = index_elf(e, elf, path);
 	if (err) {
 		elfsyms__delete(e);
 		goto out_end;

@@ -261,6 +261,81 @@ static void check_stripped(const char *prog, const char *lib, const char *stripp
 	elfsyms__delete(e);
 }
 
+/* The names of @lib's functions, local ones included, resolve in @stripped. */
+static void check_all_names(const char *prog, const char *lib, const char *stripped, bool want)
+{
+	struct fn fns[MAX_FNS];
+	struct elfsyms *e = elfsyms__open(stripped);
+	size_t nr = collect(prog, lib, fns), n = 0;
+
+	CHECK(e != NULL);
+	if (!e)
+		return;
+	for (size_t i = 0; i < nr; i++) {
+		const char *got;
+
+		if (strcmp(fns[i].name, "local_fn") || !fns[i].mapped)
+			continue;
+		got = elfsyms__find_offset(e, fns[i].off, NULL);
+		if (want)
+			CHECK_STR(got, "local_fn");
+		else
+			CHECK(!got || strcmp(got, "local_fn"));
+		n++;
+	}
+	CHECK(n == 1);
+	elfsyms__delete(e);
+}
+
+/*
+ * Separate debug information: a stripped library whose .symtab went to a
+ * build-id directory, or to a file named by .gnu_debuglink beside it, names
+ * its local functions again; a debuglink whose CRC does not match is ignored.
+ */
+static void check_debuginfo(const char *prog, const char *lib)
+{
+	char dbg[600], cmd[4096], id[128] = "", path[1024];
+	FILE *f;
+
+	snprintf(dbg, sizeof(dbg), "%s/debug", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "readelf -n '%s' | sed -n 's/.*Build ID: *\\([0-9a-f]*\\).*/\\1/p'", lib);
+	f = popen(cmd, "r");
+	CHECK(f && fgets(id, sizeof(id), f));
+	if (f)
+		pclose(f);
+	id[strcspn(id, "\n")] = '\0';
+	CHECK(strlen(id) > 8);
+	setenv("STACKPROF_DEBUG_DIRS", dbg, 1);
+
+	/* By build-id. */
+	snprintf(path, sizeof(path), "%s/.build-id/%.2s", dbg, id);
+	CHECK(run("mkdir -p '%s'%s", path, "") == 0);
+	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dbg, id, id + 2);
+	CHECK(run("objcopy --only-keep-debug '%s' '%s'", lib, path) == 0);
+	snprintf(cmd, sizeof(cmd), "%s/by_id.so", dir);
+	CHECK(run("strip -o '%s' '%s'", cmd, lib) == 0);
+	check_all_names(prog, lib, cmd, true);
+	CHECK(run("rm -rf '%s'%s", dbg, "") == 0);
+	check_all_names(prog, lib, cmd, false);
+
+	/* By debuglink, beside the binary and in its .debug directory. */
+	snprintf(path, sizeof(path), "%s/libfuncs.so.dbg", dir);
+	CHECK(run("objcopy --only-keep-debug '%s' '%s'", lib, path) == 0);
+	snprintf(cmd, sizeof(cmd), "%s/by_link.so", dir);
+	CHECK(run("strip --remove-section=.note.gnu.build-id -o '%s' '%s'", cmd, lib) == 0);
+	CHECK(run("cd '%s' && objcopy --add-gnu-debuglink=libfuncs.so.dbg by_link.so%s", dir,
+		  "") == 0);
+	check_all_names(prog, lib, cmd, true);
+	CHECK(run("mkdir -p '%s/.debug'%s", dir, "") == 0);
+	CHECK(run("mv '%s/libfuncs.so.dbg' '%s/.debug/'", dir, dir) == 0);
+	check_all_names(prog, lib, cmd, true);
+	/* Another file under the link's name: its CRC differs. */
+	CHECK(run("cp '%s' '%s/.debug/libfuncs.so.dbg'", lib, dir) == 0);
+	check_all_names(prog, lib, cmd, false);
+	unsetenv("STACKPROF_DEBUG_DIRS");
+}
+
 static void check_bad_files(const char *good)
 {
 	char path[1024], cmd[4096];
@@ -381,6 +456,7 @@ int main(void)
 	check_binary("no-pie", nopie, nopie, true);
 	check_binary("shared", libprog, lib, false);
 	check_stripped(libprog, lib, stripped);
+	check_debuginfo(libprog, lib);
 	check_bad_files(pie);
 
 	run("rm -rf '%s'%s", dir, "");
