@@ -101,20 +101,56 @@ static void strmap_free(struct strmap *m)
 	free(m->slots);
 }
 
-/* Frame text without a "+0x..." offset and without a "_[k]"-style mark. */
-static size_t norm_frame(const char *f, size_t n)
+/* Length of @f (@n bytes) without a "+0x..." suffix; @n when there is none. */
+static size_t strip_offset(const char *f, size_t n)
 {
-	if (n > 4 && f[n - 4] == '_' && f[n - 3] == '[' && f[n - 1] == ']')
-		n -= 4;
 	for (size_t i = n; i > 3; i--) {
 		char c = f[i - 1];
 
 		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
 			continue;
 		if (i < n && c == 'x' && f[i - 2] == '0' && f[i - 3] == '+')
-			n = i - 3;
+			return i - 3;
 		break;
 	}
+	return n;
+}
+
+/*
+ * Frame text as both tools would name it, written to @out (@n bytes at
+ * most): no "_[k]"-style mark, no "+0x..." offset (also inside an unknown
+ * frame's brackets, "[libc.so.6+0x2724a]" -> "[libc.so.6]"), no symbol
+ * version ("clock_gettime@@GLIBC_2.17" -> "clock_gettime"). Returns its length.
+ */
+static size_t norm_frame(const char *f, size_t n, char *out)
+{
+	size_t k, at;
+
+	if (n > 4 && f[n - 4] == '_' && f[n - 3] == '[' && f[n - 1] == ']')
+		n -= 4;
+	if (n > 1 && f[0] == '[' && f[n - 1] == ']') {
+		k = strip_offset(f, n - 1);
+		memcpy(out, f, k);
+		out[k++] = ']';
+		return k;
+	}
+	n = strip_offset(f, n);
+	/* A version: '@' or "@@", then an upper-case name of letters, digits, '_' and '.'. */
+	for (at = n; at > 1 && f[at - 1] != '@'; at--)
+		;
+	if (at > 1 && at < n && f[at] >= 'A' && f[at] <= 'Z') {
+		size_t i = at;
+
+		while (i < n && ((f[i] >= 'A' && f[i] <= 'Z') || (f[i] >= '0' && f[i] <= '9') ||
+				 f[i] == '_' || f[i] == '.'))
+			i++;
+		if (i == n) {
+			n = at - 1;
+			if (n > 1 && f[n - 1] == '@')
+				n--;
+		}
+	}
+	memcpy(out, f, n);
 	return n;
 }
 
@@ -151,14 +187,22 @@ static int add_stack(struct strmap *stacks, struct strmap *funcs, int which, con
 	while (*s) {
 		const char *end = strchr(s, ';');
 		size_t n = end ? (size_t)(end - s) : strlen(s);
-		size_t k = nf == 0 ? norm_root(s, n) : norm_frame(s, n);
+		size_t k;
 
-		if (len + k + 2 > sizeof(norm))
+		if (len + n + 2 > sizeof(norm))
 			break;
 		if (nf)
 			norm[len++] = ';';
-		for (size_t i = 0; i < k; i++)
-			norm[len++] = s[i] == ' ' ? '_' : s[i];
+		if (nf) {
+			k = norm_frame(s, n, norm + len);
+		} else {
+			k = norm_root(s, n);
+			memcpy(norm + len, s, k);
+		}
+		for (size_t i = len; i < len + k; i++)
+			if (norm[i] == ' ')
+				norm[i] = '_';
+		len += k;
 		norm[len] = '\0';
 		/* Functions: every frame but the process name, counted once per stack. */
 		if (nf) {
@@ -200,10 +244,12 @@ static int load(struct profile *p, int which, struct strmap *stacks, struct strm
 	err = textin__read("compare", p->path, TEXTIN_AUTO, &o, false, syms, t, &p->res);
 	if (err)
 		goto out;
-	if (p->res.st.malformed)
-		pr_warn("compare: %s: %llu lines could not be parsed and were skipped (first: line "
+	/* An empty profile is an error of its own, which says why (compare__main). */
+	if (p->res.st.malformed && p->res.st.samples)
+		pr_warn("compare: %s: %llu line%s could not be parsed and %s skipped (first: line "
 			"%llu: %s)",
 			p->path, (unsigned long long)p->res.st.malformed,
+			p->res.st.malformed == 1 ? "" : "s", p->res.st.malformed == 1 ? "was" : "were",
 			(unsigned long long)p->res.st.first_malformed, p->res.st.why);
 	n = named_stacks__new(t, syms, false);
 	if (!n) {
@@ -292,31 +338,38 @@ struct report_ctx {
 	unsigned int top;
 };
 
+/* A score in [0, 1]: sums of rounded shares may stray past either end (never "-0.000"). */
+static double score(double x)
+{
+	return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
 static int report(FILE *f, void *ctx)
 {
 	const struct report_ctx *c = ctx;
 	const struct profile *a = c->a, *b = c->b;
 	struct strmap *stacks = c->stacks, *funcs = c->funcs;
 	unsigned int top = c->top;
-	double tv = 0, tv_self = 0, max_incl = 0;
+	double tv = 0, tv_self = 0, incl_min = 0, incl_max = 0;
 	struct entry **fs;
 
 	for (size_t i = 0; i < stacks->nr; i++)
 		tv += fabs(share(stacks->v[i].a, a->total) - share(stacks->v[i].b, b->total));
 	for (size_t i = 0; i < funcs->nr; i++) {
 		const struct entry *e = &funcs->v[i];
-		double d = fabs(share(e->incl_a, a->total) - share(e->incl_b, b->total));
+		double ia = share(e->incl_a, a->total), ib = share(e->incl_b, b->total);
 
 		tv_self += fabs(share(e->a, a->total) - share(e->b, b->total));
-		if (d > max_incl)
-			max_incl = d;
+		incl_min += fmin(ia, ib);
+		incl_max += fmax(ia, ib);
 	}
 	fprintf(f, "# compare: A = %s (%s, weight %" PRIu64 ", %zu stacks); B = %s (%s, weight %" PRIu64
 	       ", %zu stacks)\n",
 	       a->path, kind_name(a->res.kind), a->total, a->nr_stacks, b->path,
 	       kind_name(b->res.kind), b->total, b->nr_stacks);
 	fprintf(f, "similarity: stacks %.3f, self %.3f, inclusive %.3f (1 = the same distribution)\n",
-	       1 - tv / 2, 1 - tv_self / 2, 1 - max_incl);
+	       score(1 - tv / 2), score(1 - tv_self / 2),
+	       score(incl_max > 0 ? incl_min / incl_max : 1));
 	fs = malloc((funcs->nr ? funcs->nr : 1) * sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
@@ -392,7 +445,16 @@ int compare__main(int argc, char **argv)
 			goto out;
 	for (int i = 0; i < 2; i++)
 		if (!prof[i].total) {
-			pr_warn("compare: %s holds no samples: nothing to compare", prof[i].path);
+			const struct perfscript_stats *st = &prof[i].res.st;
+
+			if (st->malformed)
+				pr_warn("compare: %s holds no samples: %llu line%s could not be parsed "
+					"(first: line %llu: %s); give folded stacks or perf script output",
+					prof[i].path, (unsigned long long)st->malformed,
+					st->malformed == 1 ? "" : "s",
+					(unsigned long long)st->first_malformed, st->why);
+			else
+				pr_warn("compare: %s holds no samples: nothing to compare", prof[i].path);
 			goto out;
 		}
 	if (diff) {
