@@ -1,12 +1,14 @@
 /* The table of mapped files: path interning, display names, and lazily opened ELF symbols. */
 #include "dso.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include "core/hash.h"
 #include "core/log.h"
@@ -183,6 +185,25 @@ const char *dsos__short_name(const struct dsos *d, uint32_t id)
 	return dso ? dso->short_name : NULL;
 }
 
+/*
+ * The vDSO's symbols, from this process's own copy: the kernel maps the same
+ * image into every 64-bit process, and it is an ELF file with its section
+ * headers at the end, so they give its size.
+ */
+static struct elfsyms *open_vdso(void)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+	struct elfsyms *e;
+
+	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    !eh->e_shoff || eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shnum > 64)
+		return NULL;
+	e = elfsyms__open_image(eh, eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize);
+	if (!e)
+		pr_debug("syms: no symbols from this process's vDSO: %s", strerror(errno));
+	return e;
+}
+
 static struct elfsyms *open_elf(const struct dso *dso)
 {
 	char path[PATH_MAX], root_path[PATH_MAX + 32];
@@ -190,7 +211,9 @@ static struct elfsyms *open_elf(const struct dso *dso)
 	struct elfsyms *e;
 	int err;
 
-	/* "[vdso]", "[vsyscall]" and the like name no file. */
+	if (!strcmp(dso->path, "[vdso]"))
+		return open_vdso();
+	/* "[vsyscall]" and the like name no file. */
 	if (dso->path[0] != '/' || len >= sizeof(path))
 		return NULL;
 	memcpy(path, dso->path, len + 1);

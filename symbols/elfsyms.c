@@ -446,6 +446,39 @@ out_end:
 	return NULL;
 }
 
+struct elfsyms *elfsyms__open_image(const void *image, size_t size)
+{
+	struct elfsyms *e = NULL;
+	char *copy;
+	Elf *elf;
+	int err = -ENOEXEC;
+
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	/* libelf takes a writable image: work on a copy. */
+	copy = malloc(size);
+	if (!copy)
+		return NULL;
+	memcpy(copy, image, size);
+	elf = elf_memory(copy, size);
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		e = calloc(1, sizeof(*e));
+		err = e ? index_elf(e, elf, "") : -ENOMEM;
+		if (err) {
+			elfsyms__delete(e);
+			e = NULL;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	free(copy);
+	if (!e)
+		errno = -err;
+	return e;
+}
+
 void elfsyms__delete(struct elfsyms *e)
 {
 	if (!e)

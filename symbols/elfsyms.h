@@ -9,6 +9,8 @@ struct elfsyms;
 
 /* Opens and indexes @path. Returns NULL and sets errno on failure (ENOEXEC: not ELF). */
 struct elfsyms *elfsyms__open(const char *path);
+/* The same for an ELF image in memory (@size bytes, copied while indexed). */
+struct elfsyms *elfsyms__open_image(const void *image, size_t size);
 void elfsyms__delete(struct elfsyms *e);
 
 /*

@@ -8,8 +8,11 @@
  */
 #include "symbols/elfsyms.h"
 
+#include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -336,6 +339,37 @@ static void check_debuginfo(const char *prog, const char *lib)
 	unsetenv("STACKPROF_DEBUG_DIRS");
 }
 
+/* The vDSO, read from memory, names its functions at their own addresses. */
+static void check_vdso(void)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+	void *fn = NULL;
+	struct elfsyms *e;
+	const char *got;
+	uint64_t off = 0;
+	void *h;
+
+	if (!eh) {
+		printf("vdso: none in this process, not checked\n");
+		return;
+	}
+	e = elfsyms__open_image(eh, eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize);
+	CHECK(e != NULL);
+	h = dlopen("linux-vdso.so.1", RTLD_NOW | RTLD_NOLOAD);
+	if (h)
+		fn = dlsym(h, "__vdso_clock_gettime");
+	CHECK(fn != NULL);
+	if (e && fn) {
+		got = elfsyms__find_vaddr(e, (uint64_t)((char *)fn - (char *)eh) + 1, &off);
+		CHECK_STR(got, "__vdso_clock_gettime");
+		CHECK(off == 1);
+	}
+	if (h)
+		dlclose(h);
+	elfsyms__delete(e);
+	CHECK(elfsyms__open_image("not an ELF file", 15) == NULL && errno == ENOEXEC);
+}
+
 static void check_bad_files(const char *good)
 {
 	char path[1024], cmd[4096];
@@ -457,6 +491,7 @@ int main(void)
 	check_binary("shared", libprog, lib, false);
 	check_stripped(libprog, lib, stripped);
 	check_debuginfo(libprog, lib);
+	check_vdso();
 	check_bad_files(pie);
 
 	run("rm -rf '%s'%s", dir, "");
