@@ -229,7 +229,8 @@ void named_stacks__sort(struct named_stacks *n, unsigned int idx)
 	n->slots = NULL;
 	n->nr_slots = 0;
 	cmp_idx = idx;
-	qsort(n->v, n->nr, sizeof(*n->v), cmp_named);
+	if (n->nr > 1) /* qsort's array may not be NULL, even when empty */
+		qsort(n->v, n->nr, sizeof(*n->v), cmp_named);
 	n->sort_idx = idx;
 }
 

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* gettid, pthread_setname_np */
 #include "symbols/syms.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -158,9 +159,10 @@ static void test_maps_text(void)
 	CHECK_EQ_U64(SYMS_LOC_DSO(syms__encode_user(s, 42, 0x7f0000004800ULL)), 0);
 	CHECK_EQ_U64(SYMS_LOC_DSO(syms__encode_user(s, 42, 0x7f0000006800ULL)), 0);
 	CHECK_EQ_U64(SYMS_LOC_DSO(syms__encode_user(s, 42, 0x7f0000007800ULL)), 0);
-	loc = syms__encode_user(s, 42, 0x7ffd0000a9a0ULL);
-	CHECK_STR(syms__user_name(s, loc, true), "[vdso+0x9a0]");
-	CHECK_STR(syms__user_name(s, loc, false), "[vdso+0x9a0]");
+	/* The vDSO's ELF header holds no function: named by the mapping. */
+	loc = syms__encode_user(s, 42, 0x7ffd0000a010ULL);
+	CHECK_STR(syms__user_name(s, loc, true), "[vdso+0x10]");
+	CHECK_STR(syms__user_name(s, loc, false), "[vdso+0x10]");
 	syms__delete(s);
 }
 
@@ -200,8 +202,8 @@ static void test_fallback_names(void)
 		  "[gone.so+0x2010]");
 	CHECK_STR(syms__user_name(s, syms__encode_user(s, FAKE_PID, 0x40010), true),
 		  "[odd?name+0x10]");
-	CHECK_STR(syms__user_name(s, syms__encode_user(s, FAKE_PID, 0x509a0), true),
-		  "[vdso+0x9a0]");
+	CHECK_STR(syms__user_name(s, syms__encode_user(s, FAKE_PID, 0x50010), true),
+		  "[vdso+0x10]");
 	CHECK_STR(syms__user_name(s, syms__encode_user(s, FAKE_PID, 0x90000), true), "[unknown]");
 	syms__delete(s);
 }
@@ -409,11 +411,24 @@ static void test_self(void)
 	CHECK(strstr(syms__dso_path(s, SYMS_LOC_DSO(loc)) ?: "", "libc") != NULL);
 	CHECK_STR(syms__user_name(s, loc, true), "labs");
 
-	/* The vdso has no file: named by its mapping. */
+	/*
+	 * The vdso has no file: its functions are named from its image, what
+	 * lies outside them by the mapping.
+	 */
 	vdso = getauxval(AT_SYSINFO_EHDR);
 	if (vdso) {
+		void *h = dlopen("linux-vdso.so.1", RTLD_NOW | RTLD_NOLOAD);
+		void *fn = h ? dlsym(h, "__vdso_clock_gettime") : NULL;
+
 		loc = syms__encode_user(s, pid, vdso + 0x10);
 		CHECK_STR(syms__user_name(s, loc, true), "[vdso+0x10]");
+		CHECK(fn != NULL);
+		if (fn) {
+			loc = syms__encode_user(s, pid, (uint64_t)fn + 4);
+			CHECK_STR(syms__user_name(s, loc, true), "__vdso_clock_gettime");
+		}
+		if (h)
+			dlclose(h);
 	}
 
 	/* Thread names from /proc/PID/task, then set by hand, then the fallbacks. */
