@@ -9,6 +9,7 @@ pkgs=(
 	liblzma-dev zlib1g-dev
 	linux-source-6.1
 	python3 linux-perf procps
+	clang libclang-rt-14-dev
 )
 
 if [ "$(id -u)" -ne 0 ]; then
