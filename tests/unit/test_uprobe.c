@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "trace/uprobe.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -259,14 +260,20 @@ static bool libc_of(uintptr_t addr, char *path, size_t len, uint64_t *off)
 
 static void test_offsets_libc(void)
 {
-	/* Through a volatile pointer: the address of malloc in libc, not a PLT stub. */
-	void *(*volatile m)(size_t) = malloc;
+	/*
+	 * libc's own malloc, asked of libc itself: not a PLT stub, and not the
+	 * malloc a sanitizer's runtime puts in front of it.
+	 */
+	void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	void *m = h ? dlsym(h, "malloc") : NULL;
 	char libc[PATH_MAX];
 	uint64_t want = 0, got = 0, symoff = 1;
 	struct elfsyms *e;
 	struct stat st;
 
-	if (!libc_of((uintptr_t)m, libc, sizeof(libc), &want) || !strstr(libc, "libc")) {
+	if (h)
+		dlclose(h);
+	if (!m || !libc_of((uintptr_t)m, libc, sizeof(libc), &want) || !strstr(libc, "libc")) {
 		fprintf(stderr, "cannot find malloc's C library in /proc/self/maps\n");
 		CHECK(0);
 		return;
