@@ -3,6 +3,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ struct dso {
 	char *path;
 	char *short_name;
 	uint32_t pid;
+	uint64_t start, end; /* the first mapping that named it, for /proc/PID/map_files */
 	uint32_t next_same_hash; /* chain of ids whose paths hash alike, 0 ends it */
 	enum dso_state state;
 	struct elfsyms *elf;
@@ -121,7 +123,8 @@ static struct dso *dso_get(const struct dsos *d, uint32_t id)
 	return &d->dsos[id - 1];
 }
 
-uint32_t dsos__intern(struct dsos *d, const char *path, uint32_t pid)
+uint32_t dsos__intern(struct dsos *d, const char *path, uint32_t pid, uint64_t start,
+		      uint64_t end)
 {
 	uint64_t h = path_hash(path), first = 0;
 	struct dso *dso;
@@ -165,6 +168,8 @@ uint32_t dsos__intern(struct dsos *d, const char *path, uint32_t pid)
 		return 0;
 	}
 	dso->pid = pid;
+	dso->start = start;
+	dso->end = end;
 	dso->state = DSO_UNREAD;
 	d->nr++;
 	d->names_bytes += strlen(dso->path) + strlen(dso->short_name) + 2;
@@ -204,6 +209,16 @@ static struct elfsyms *open_vdso(void)
 	return e;
 }
 
+/* "/tmp/perf-PID.map", where JIT compilers list the code they generate. */
+static bool is_perf_map(const char *path)
+{
+	unsigned int pid;
+	int end = 0;
+
+	return sscanf(path, "/tmp/perf-%u.map%n", &pid, &end) == 1 && end &&
+	       path[end] == '\0';
+}
+
 static struct elfsyms *open_elf(const struct dso *dso)
 {
 	char path[PATH_MAX], root_path[PATH_MAX + 32];
@@ -216,10 +231,25 @@ static struct elfsyms *open_elf(const struct dso *dso)
 	/* "[vsyscall]" and the like name no file. */
 	if (dso->path[0] != '/' || len >= sizeof(path))
 		return NULL;
+	if (is_perf_map(dso->path))
+		return elfsyms__open_perfmap(dso->path);
 	memcpy(path, dso->path, len + 1);
-	/* The kernel marks an unlinked file; a file of that name may be back (a rebuild). */
-	if (has_deleted_suffix(path, len))
+	if (has_deleted_suffix(path, len)) {
+		/*
+		 * The kernel marks an unlinked file. While the process lives, the
+		 * very file it maps is still reachable through map_files (root
+		 * only); a file of the old name may be another one (a rebuild),
+		 * so it is the second choice.
+		 */
 		path[len - (sizeof(DELETED_SUFFIX) - 1)] = '\0';
+		if (dso->pid && dso->end > dso->start) {
+			snprintf(root_path, sizeof(root_path), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64,
+				 dso->pid, dso->start, dso->end);
+			e = elfsyms__open(root_path);
+			if (e)
+				return e;
+		}
+	}
 	e = elfsyms__open(path);
 	if (e)
 		return e;

@@ -17,11 +17,14 @@ void dsos__delete(struct dsos *d);
 
 /*
  * Id of the file @path (as a maps line or MMAP2 record names it, " (deleted)"
- * and "[vdso]" included), adding it on first sight. @pid is a process that
- * maps it, used to reach the file through /proc/PID/root if the path does not
- * open from here. Returns 0 when the table is full or out of memory.
+ * and "[vdso]" included, or a JIT's "/tmp/perf-PID.map"), adding it on first
+ * sight. @pid is a process that maps it, at [@start, @end), used to reach the
+ * file through /proc/PID/root if the path does not open from here, or through
+ * /proc/PID/map_files when it was deleted. Returns 0 when the table is full
+ * or out of memory.
  */
-uint32_t dsos__intern(struct dsos *d, const char *path, uint32_t pid);
+uint32_t dsos__intern(struct dsos *d, const char *path, uint32_t pid, uint64_t start,
+		      uint64_t end);
 
 /* The path as interned, or NULL for an unknown id. */
 const char *dsos__path(const struct dsos *d, uint32_t id);

@@ -7,6 +7,8 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
+#include <lzma.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,30 @@ static bool name_ok(const char *s, size_t *len)
 	return i > 0;
 }
 
+/* Adds a symbol of @len-byte name @name. Returns 0 or -ENOMEM. */
+static int builder_add(struct builder *b, const char *name, size_t len, uint64_t addr,
+		       uint64_t size, uint64_t sec_end, uint8_t rank)
+{
+	uint32_t off;
+
+	if (b->nr == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct rawsym *p = realloc(b->raw, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		b->raw = p;
+		b->cap = cap;
+	}
+	off = builder_add_name(b, name, len);
+	if (off == UINT32_MAX)
+		return -ENOMEM;
+	b->raw[b->nr++] = (struct rawsym){ .addr = addr, .size = size, .sec_end = sec_end,
+					   .name = off, .name_len = (uint32_t)len,
+					   .bind_rank = rank };
+	return 0;
+}
+
 static int bind_rank(unsigned char bind)
 {
 	if (bind == STB_GLOBAL)
@@ -114,7 +140,6 @@ static int read_symtab(struct builder *b, Elf *elf, Elf_Scn *scn, const GElf_Shd
 		GElf_Sym sym;
 		const char *name;
 		size_t len;
-		uint32_t off;
 		int type;
 
 		if (!gelf_getsym(data, i, &sym))
@@ -127,25 +152,10 @@ static int read_symtab(struct builder *b, Elf *elf, Elf_Scn *scn, const GElf_Shd
 		name = elf_strptr(elf, shdr->sh_link, sym.st_name);
 		if (!name || !name_ok(name, &len))
 			continue;
-		if (b->nr == b->cap) {
-			size_t cap = b->cap ? b->cap * 2 : 256;
-			struct rawsym *p = realloc(b->raw, cap * sizeof(*p));
-
-			if (!p)
-				return -ENOMEM;
-			b->raw = p;
-			b->cap = cap;
-		}
-		off = builder_add_name(b, name, len);
-		if (off == UINT32_MAX)
+		if (builder_add(b, name, len, sym.st_value, sym.st_size,
+				sym.st_shndx < b->nr_secs ? b->sec_end[sym.st_shndx] : 0,
+				bind_rank(GELF_ST_BIND(sym.st_info))))
 			return -ENOMEM;
-		b->raw[b->nr].addr = sym.st_value;
-		b->raw[b->nr].size = sym.st_size;
-		b->raw[b->nr].sec_end = sym.st_shndx < b->nr_secs ? b->sec_end[sym.st_shndx] : 0;
-		b->raw[b->nr].name = off;
-		b->raw[b->nr].name_len = len;
-		b->raw[b->nr].bind_rank = bind_rank(GELF_ST_BIND(sym.st_info));
-		b->nr++;
 	}
 	return 0;
 }
@@ -303,32 +313,104 @@ static int build_index(struct elfsyms *e, struct builder *b)
 static Elf *elf_open_file(const char *path, int *fd, int *err);
 
 /*
- * A stripped file's .symtab from its separate debug file (debuginfo.h).
- * The debug file keeps the section headers and addresses of the original,
- * so its section ends replace ours. 0 when there is none to read.
+ * The .symtab of @other, an ELF that stands in for @elf's stripped one (a
+ * separate debug file, or MiniDebugInfo). It keeps the section headers and
+ * addresses of the original, so its section ends replace ours.
  */
-static int read_debug_symtab(struct builder *b, Elf *elf, const char *path)
+static int read_other_symtab(struct builder *b, Elf *other)
+{
+	Elf_Scn *symtab = NULL, *dynsym = NULL;
+	GElf_Shdr shdr;
+	int err;
+
+	free(b->sec_end);
+	b->sec_end = NULL;
+	b->nr_secs = 0;
+	err = read_sections(b, other, &symtab, &dynsym);
+	if (!err && symtab && gelf_getshdr(symtab, &shdr))
+		err = read_symtab(b, other, symtab, &shdr);
+	return err == -ENOMEM ? err : 0;
+}
+
+/* A stripped file's .symtab from its separate debug file (debuginfo.h), if one is found. */
+static int read_debug_symtab(struct builder *b, Elf *elf, const char *path, bool *found)
 {
 	char dpath[4096];
-	Elf_Scn *symtab = NULL, *dynsym = NULL;
 	Elf *delf;
-	GElf_Shdr shdr;
 	int fd, err;
 
-	if (debuginfo__find(elf, path, dpath, sizeof(dpath)))
+	*found = false;
+	if (!path[0] || debuginfo__find(elf, path, dpath, sizeof(dpath)))
 		return 0;
 	delf = elf_open_file(dpath, &fd, &err);
 	if (!delf)
 		return 0;
-	free(b->sec_end);
-	b->sec_end = NULL;
-	b->nr_secs = 0;
-	err = read_sections(b, delf, &symtab, &dynsym);
-	if (!err && symtab && gelf_getshdr(symtab, &shdr))
-		err = read_symtab(b, delf, symtab, &shdr);
+	*found = true;
+	err = read_other_symtab(b, delf);
 	elf_end(delf);
 	close(fd);
-	return err == -ENOMEM ? err : 0;
+	return err;
+}
+
+/* No MiniDebugInfo decompresses to more than this; it bounds a hostile section. */
+#define GNU_DEBUGDATA_MAX (64 << 20)
+
+/*
+ * MiniDebugInfo: the .gnu_debugdata section holds an xz-compressed ELF
+ * whose .symtab lists the functions .dynsym lacks (Fedora and others ship
+ * binaries so, to name local functions without debug packages).
+ */
+static int read_gnu_debugdata(struct builder *b, Elf *elf)
+{
+	size_t shstrndx, in_pos = 0, out_pos = 0, cap = 1 << 20;
+	uint64_t memlimit = 256 << 20;
+	Elf_Scn *scn = NULL;
+	Elf_Data *data = NULL;
+	uint8_t *out = NULL;
+	lzma_ret ret;
+	Elf *mini;
+	int err = 0;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr shdr;
+		const char *name;
+
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_PROGBITS &&
+		    (name = elf_strptr(elf, shstrndx, shdr.sh_name)) &&
+		    !strcmp(name, ".gnu_debugdata")) {
+			data = elf_getdata(scn, NULL);
+			break;
+		}
+	}
+	if (!data || !data->d_buf || !data->d_size)
+		return 0;
+	/* The decompressed size is not stored up front: grow until it fits. */
+	for (;;) {
+		uint8_t *p = realloc(out, cap);
+
+		if (!p) {
+			free(out);
+			return -ENOMEM;
+		}
+		out = p;
+		in_pos = out_pos = 0;
+		ret = lzma_stream_buffer_decode(&memlimit, 0, NULL, data->d_buf, &in_pos,
+						data->d_size, out, &out_pos, cap);
+		if (ret != LZMA_BUF_ERROR || cap >= GNU_DEBUGDATA_MAX)
+			break;
+		cap *= 2;
+	}
+	if (ret == LZMA_OK) {
+		mini = elf_memory((char *)out, out_pos);
+		if (mini && elf_kind(mini) == ELF_K_ELF)
+			err = read_other_symtab(b, mini);
+		if (mini)
+			elf_end(mini);
+	}
+	free(out);
+	return err;
 }
 
 static int index_elf(struct elfsyms *e, Elf *elf, const char *path)
@@ -349,7 +431,12 @@ static int index_elf(struct elfsyms *e, Elf *elf, const char *path)
 		if (err)
 			goto out_free;
 	} else {
-		err = read_debug_symtab(&b, elf, path);
+		bool found;
+
+		/* Stripped: a separate debug file, else MiniDebugInfo, for the local functions. */
+		err = read_debug_symtab(&b, elf, path, &found);
+		if (!err && !found)
+			err = read_gnu_debugdata(&b, elf);
 		if (err)
 			goto out_free;
 	}
@@ -476,6 +563,63 @@ struct elfsyms *elfsyms__open_image(const void *image, size_t size)
 	free(copy);
 	if (!e)
 		errno = -err;
+	return e;
+}
+
+struct elfsyms *elfsyms__open_perfmap(const char *path)
+{
+	struct builder b = {0};
+	struct elfsyms *e;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int err = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		fclose(f);
+		return NULL;
+	}
+	/* Offsets are the addresses themselves: one segment maps them 1:1. */
+	e->segs = calloc(1, sizeof(*e->segs));
+	if (!e->segs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	e->segs[0].filesz = UINT64_MAX;
+	e->nr_segs = 1;
+	/* "START SIZE NAME", hexadecimal, one symbol a line; the name may hold spaces. */
+	while ((n = getline(&line, &cap, f)) > 0) {
+		unsigned long long start, size;
+		int name_at = 0;
+		size_t len;
+
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (sscanf(line, "%llx %llx %n", &start, &size, &name_at) != 2 || !name_at ||
+		    !line[name_at] || !size || start + size < start)
+			continue;
+		if (!name_ok(line + name_at, &len))
+			continue;
+		err = builder_add(&b, line + name_at, len, start, size, 0, 0);
+		if (err)
+			goto out;
+	}
+	err = build_index(e, &b);
+out:
+	free(line);
+	fclose(f);
+	free(b.raw);
+	free(b.pool);
+	if (err) {
+		elfsyms__delete(e);
+		errno = -err;
+		return NULL;
+	}
 	return e;
 }
 

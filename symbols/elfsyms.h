@@ -1,4 +1,8 @@
-/* Function symbols of one ELF file (.symtab, else .dynsym) via libelf, by file offset or name. */
+/*
+ * Function symbols of one ELF file via libelf, by file offset or name: its
+ * .symtab, else the one of its separate debug file or MiniDebugInfo, and
+ * .dynsym.
+ */
 #ifndef STACKPROF_ELFSYMS_H
 #define STACKPROF_ELFSYMS_H
 
@@ -9,6 +13,13 @@ struct elfsyms;
 
 /* Opens and indexes @path. Returns NULL and sets errno on failure (ENOEXEC: not ELF). */
 struct elfsyms *elfsyms__open(const char *path);
+/*
+ * The symbols a JIT wrote to a perf map file (/tmp/perf-PID.map: "START
+ * SIZE NAME" lines, hexadecimal), with file offsets standing for the
+ * addresses themselves. NULL and errno on failure.
+ */
+struct elfsyms *elfsyms__open_perfmap(const char *path);
+
 /* The same for an ELF image in memory (@size bytes, copied while indexed). */
 struct elfsyms *elfsyms__open_image(const void *image, size_t size);
 void elfsyms__delete(struct elfsyms *e);
