@@ -29,6 +29,7 @@ enum {
 	OPT_ANNOTATE,
 	OPT_TOP,
 	OPT_KALLSYMS,
+	OPT_NO_DEMANGLE,
 };
 
 struct common_option {
@@ -53,6 +54,7 @@ static const struct common_option common_options[] = {
 	{ "annotate", 0, OPT_ANNOTATE, NULL, "suffix kernel frames with _[k] in folded output" },
 	{ "top", 1, OPT_TOP, "N", "rows in the report and live tables (20, 0 = all)" },
 	{ "kallsyms", 1, OPT_KALLSYMS, "FILE", "kernel symbols (default /proc/kallsyms)" },
+	{ "no-demangle", 0, OPT_NO_DEMANGLE, NULL, "keep C++ and Rust names mangled" },
 	{ "verbose", 0, 'v', NULL, "more messages; repeat for debug output" },
 	{ "help", 0, 'h', NULL, "this help" },
 };
@@ -178,6 +180,9 @@ static int parse_common(const struct profiler *p, struct sp_opts *o, int key, co
 		if (parse__u64(arg, 0, 1000000, &v))
 			return bad_value(p->name, "--top", arg, "a number of rows");
 		o->top = (unsigned int)v;
+		return 0;
+	case OPT_NO_DEMANGLE:
+		o->no_demangle = true;
 		return 0;
 	case OPT_KALLSYMS:
 		o->kallsyms = arg;

@@ -154,6 +154,7 @@ struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
 		errno = ENOMEM;
 		return NULL;
 	}
+	syms__set_demangle(s->syms, !opts->no_demangle);
 	return s;
 }
 

@@ -32,6 +32,7 @@ struct sp_opts {
 	unsigned int mmap_pages; /* -m, per ring, power of two; 0 = the profiler's default */
 	unsigned int top; /* --top rows in tables */
 	const char *kallsyms; /* --kallsyms file, NULL = /proc/kallsyms */
+	bool no_demangle;     /* --no-demangle */
 };
 
 /* Creates a session for @prof with @opts (both must outlive it). NULL + errno on failure. */

@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "addrspace.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "demangle.h"
 #include "dso.h"
 #include "elfsyms.h"
 #include "kallsyms.h"
@@ -52,6 +55,8 @@ struct syms {
 	size_t nr_labels, cap_labels;
 	struct arena_chunk *arena;
 	size_t arena_bytes;
+	struct u64map *perf_maps; /* pid -> dso id of /tmp/perf-PID.map, or when none was seen */
+	bool no_demangle;
 };
 
 static void *arena_alloc(struct syms *s, size_t n)
@@ -119,6 +124,7 @@ void syms__delete(struct syms *s)
 	u64map__delete(s->user_names);
 	u64map__delete(s->kernel_names);
 	u64map__delete(s->label_ids);
+	u64map__delete(s->perf_maps);
 	free(s->labels);
 	dsos__delete(s->dsos);
 	kallsyms__delete(s->ksyms);
@@ -187,7 +193,7 @@ static void map_into(struct syms *s, struct addrspace *as, uint32_t pid, uint64_
 		return;
 	/* A full dso table leaves the range unmapped: its addresses then encode raw. */
 	if (!is_anonymous(filename))
-		id = dsos__intern(s->dsos, filename, pid);
+		id = dsos__intern(s->dsos, filename, pid, start, start + len);
 	if (addrspace__insert(as, start, start + len, pgoff, id))
 		pr_debug("syms: pid %u: cannot record mapping of %s", pid,
 			 filename ? filename : "(anon)");
@@ -484,6 +490,53 @@ int syms__proc_load(struct syms *s, uint32_t pid)
 	return 0;
 }
 
+/* A perf map looked for and not found is looked for again after this long. */
+#define PERF_MAP_RETRY_NS 1000000000ULL
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The dso of @pid's perf map, 0 when it keeps none. JITs (V8, the JVM with
+ * an agent, LuaJIT, ...) write one as they generate code; the answer "none"
+ * is kept a while, so that anonymous code costs no stat() per sample.
+ */
+static uint32_t perf_map_id(struct syms *s, uint32_t pid)
+{
+	char path[64];
+	uint64_t val, now;
+	struct stat st;
+
+	if (!s->perf_maps) {
+		s->perf_maps = u64map__new();
+		if (!s->perf_maps)
+			return 0;
+	}
+	if (u64map__get(s->perf_maps, pid, &val)) {
+		if (val <= DSOS_MAX_ID)
+			return (uint32_t)val;
+		now = now_ns();
+		if (now - (val - DSOS_MAX_ID) < PERF_MAP_RETRY_NS)
+			return 0;
+	} else {
+		now = now_ns();
+	}
+	snprintf(path, sizeof(path), "/tmp/perf-%u.map", pid);
+	if (stat(path, &st) || !S_ISREG(st.st_mode)) {
+		/* "None" is stored as a time, above every dso id. */
+		u64map__put(s->perf_maps, pid, now + DSOS_MAX_ID + 1);
+		return 0;
+	}
+	val = dsos__intern(s->dsos, path, pid, 0, 0);
+	u64map__put(s->perf_maps, pid, val);
+	return (uint32_t)val;
+}
+
 uint64_t syms__encode_user(struct syms *s, uint32_t pid, uint64_t ip)
 {
 	const struct addrspace_map *m;
@@ -497,11 +550,17 @@ uint64_t syms__encode_user(struct syms *s, uint32_t pid, uint64_t ip)
 		as = proc_get(s, pid, &tried);
 	}
 	m = as ? addrspace__find(as, ip) : NULL;
-	if (m) {
+	if (m && m->dso) {
 		off = ip - m->start + m->pgoff;
 		/* A pgoff from a corrupt record could push it past 48 bits. */
 		if (off <= SYMS_LOC_OFF_MASK && m->dso <= DSOS_MAX_ID)
 			return (uint64_t)m->dso << SYMS_LOC_DSO_SHIFT | off;
+	} else if (ip <= SYMS_LOC_OFF_MASK) {
+		/* Anonymous code: a JIT's, named by its perf map if it keeps one. */
+		uint32_t id = perf_map_id(s, pid);
+
+		if (id)
+			return (uint64_t)id << SYMS_LOC_DSO_SHIFT | ip;
 	}
 	return ip & SYMS_LOC_OFF_MASK;
 }
@@ -555,6 +614,30 @@ uint64_t syms__label(struct syms *s, const char *text)
 	return (uint64_t)SYMS_LOC_LABEL_DSO << SYMS_LOC_DSO_SHIFT | s->nr_labels++;
 }
 
+/* @name demangled into the arena, unless demangling is off or it is not mangled. */
+static const char *demangled(struct syms *s, const char *name)
+{
+	char *d, *copy;
+	size_t len;
+
+	if (s->no_demangle)
+		return name;
+	d = demangle__name(name);
+	if (!d)
+		return name;
+	len = strlen(d) + 1;
+	copy = arena_alloc(s, len);
+	if (copy)
+		memcpy(copy, d, len);
+	free(d);
+	return copy ? copy : name;
+}
+
+void syms__set_demangle(struct syms *s, bool on)
+{
+	s->no_demangle = !on;
+}
+
 const char *syms__user_name(struct syms *s, uint64_t loc, bool is_leaf)
 {
 	uint64_t key, off = SYMS_LOC_OFF(loc), val;
@@ -572,7 +655,9 @@ const char *syms__user_name(struct syms *s, uint64_t loc, bool is_leaf)
 	e = dsos__elf(s->dsos, id);
 	if (e)
 		name = elfsyms__find_offset(e, is_leaf || !off ? off : off - 1, NULL);
-	if (!name)
+	if (name)
+		name = demangled(s, name);
+	else
 		name = fallback_name(s, id, off);
 	/* A failed insert only costs a repeated lookup later. */
 	u64map__put(s->user_names, key, (uintptr_t)name);
@@ -610,8 +695,8 @@ const char *syms__kernel_name(struct syms *s, uint64_t ip, bool is_leaf)
 	if (!s->ksyms_tried)
 		load_kallsyms(s);
 	name = s->ksyms ? kallsyms__find(s->ksyms, key, NULL) : NULL;
-	if (!name)
-		name = unknown;
+	/* Rust in the kernel has mangled names too. */
+	name = name ? demangled(s, name) : unknown;
 	u64map__put(s->kernel_names, key, (uintptr_t)name);
 	return name;
 }

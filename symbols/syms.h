@@ -104,6 +104,9 @@ const char *syms__user_name(struct syms *s, uint64_t loc, bool is_leaf);
 /* Name of a kernel address: "function" or "[unknown]". Owned by @s. */
 const char *syms__kernel_name(struct syms *s, uint64_t ip, bool is_leaf);
 
+/* C++ and Rust names are shown demangled (symbols/demangle.h) unless this turns it off. */
+void syms__set_demangle(struct syms *s, bool on);
+
 /* Path of dso @id (from a location), NULL if none. */
 const char *syms__dso_path(struct syms *s, uint32_t id);
 
