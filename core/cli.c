@@ -30,6 +30,8 @@ enum {
 	OPT_TOP,
 	OPT_KALLSYMS,
 	OPT_NO_DEMANGLE,
+	OPT_INLINE,
+	OPT_SRCLINE,
 };
 
 struct common_option {
@@ -55,6 +57,8 @@ static const struct common_option common_options[] = {
 	{ "top", 1, OPT_TOP, "N", "rows in the report and live tables (20, 0 = all)" },
 	{ "kallsyms", 1, OPT_KALLSYMS, "FILE", "kernel symbols (default /proc/kallsyms)" },
 	{ "no-demangle", 0, OPT_NO_DEMANGLE, NULL, "keep C++ and Rust names mangled" },
+	{ "inline", 0, OPT_INLINE, NULL, "inlined functions as frames of their own (DWARF)" },
+	{ "srcline", 0, OPT_SRCLINE, NULL, "file:line in each user frame's name (DWARF)" },
 	{ "verbose", 0, 'v', NULL, "more messages; repeat for debug output" },
 	{ "help", 0, 'h', NULL, "this help" },
 };
@@ -183,6 +187,12 @@ static int parse_common(const struct profiler *p, struct sp_opts *o, int key, co
 		return 0;
 	case OPT_NO_DEMANGLE:
 		o->no_demangle = true;
+		return 0;
+	case OPT_INLINE:
+		o->inline_frames = true;
+		return 0;
+	case OPT_SRCLINE:
+		o->srcline = true;
 		return 0;
 	case OPT_KALLSYMS:
 		o->kallsyms = arg;

@@ -1,5 +1,6 @@
 /* Stacks merged by name: one entry per distinct "comm;root;...;leaf" string, counters summed. */
 #include "named.h"
+#include "symbols/syms.h"
 #include "hash.h"
 #include "emit.h"
 
@@ -84,9 +85,24 @@ static int render(struct keybuf *k, const struct stack_entry *e, struct syms *sy
 	}
 	err = keybuf_add(k, name, strlen(name));
 	/* Root first: user frames from the outermost, then kernel frames down to the leaf. */
-	for (i = nu; !err && i-- > 0;)
-		err = keybuf_frame(k, emit__frame_name(syms, false, user[i], nk == 0 && i == 0,
-						       annotate, name, sizeof(name)));
+	for (i = nu; !err && i-- > 0;) {
+		const struct syms_frame *fr;
+		uint32_t nf;
+
+		if (!syms || !syms__frames_on(syms)) {
+			err = keybuf_frame(k, emit__frame_name(syms, false, user[i], nk == 0 && i == 0,
+							       annotate, name, sizeof(name)));
+			continue;
+		}
+		/* --inline, --srcline: one location may be several frames. */
+		nf = syms__user_frames(syms, user[i], nk == 0 && i == 0, &fr);
+		for (uint32_t j = 0; !err && j < nf; j++) {
+			snprintf(name, sizeof(name), "%s%s", fr[j].name,
+				 annotate && fr[j].inlined ? "_[i]" : "");
+			emit__sanitize(name);
+			err = keybuf_frame(k, name);
+		}
+	}
 	for (i = nk; !err && i-- > 0;)
 		err = keybuf_frame(k, emit__frame_name(syms, true, kernel[i], i == 0, annotate, name,
 						       sizeof(name)));

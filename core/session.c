@@ -155,6 +155,7 @@ struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
 		return NULL;
 	}
 	syms__set_demangle(s->syms, !opts->no_demangle);
+	syms__set_frames(s->syms, opts->inline_frames, opts->srcline);
 	return s;
 }
 

@@ -33,6 +33,8 @@ struct sp_opts {
 	unsigned int top; /* --top rows in tables */
 	const char *kallsyms; /* --kallsyms file, NULL = /proc/kallsyms */
 	bool no_demangle;     /* --no-demangle */
+	bool inline_frames;   /* --inline */
+	bool srcline;	      /* --srcline */
 };
 
 /* Creates a session for @prof with @opts (both must outlive it). NULL + errno on failure. */

@@ -13,6 +13,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "dwarfinfo.h"
 #include "elfsyms.h"
 #include "u64map.h"
 
@@ -32,6 +33,8 @@ struct dso {
 	uint32_t next_same_hash; /* chain of ids whose paths hash alike, 0 ends it */
 	enum dso_state state;
 	struct elfsyms *elf;
+	enum dso_state dwarf_state;
+	struct dwarfinfo *dwarf;
 };
 
 struct dsos {
@@ -72,6 +75,7 @@ void dsos__delete(struct dsos *d)
 		free(d->dsos[i].path);
 		free(d->dsos[i].short_name);
 		elfsyms__delete(d->dsos[i].elf);
+		dwarfinfo__delete(d->dsos[i].dwarf);
 	}
 	free(d->dsos);
 	u64map__delete(d->by_hash);
@@ -282,6 +286,32 @@ const struct elfsyms *dsos__elf(struct dsos *d, uint32_t id)
 		dso->state = dso->elf ? DSO_READ : DSO_UNREADABLE;
 	}
 	return dso->elf;
+}
+
+const struct dwarfinfo *dsos__dwarf(struct dsos *d, uint32_t id)
+{
+	struct dso *dso = dso_get(d, id);
+	char path[PATH_MAX];
+	size_t len;
+
+	if (!dso)
+		return NULL;
+	if (dso->dwarf_state != DSO_UNREAD)
+		return dso->dwarf;
+	dso->dwarf_state = DSO_UNREADABLE;
+	len = strlen(dso->path);
+	/* Only files; a deleted one is read under its old name, if that is still it. */
+	if (dso->path[0] != '/' || is_perf_map(dso->path) || len >= sizeof(path))
+		return NULL;
+	memcpy(path, dso->path, len + 1);
+	if (has_deleted_suffix(path, len))
+		path[len - (sizeof(DELETED_SUFFIX) - 1)] = '\0';
+	dso->dwarf = dwarfinfo__open(path);
+	if (dso->dwarf)
+		dso->dwarf_state = DSO_READ;
+	else
+		pr_debug("syms: no DWARF for %s: %s", dso->path, strerror(errno));
+	return dso->dwarf;
 }
 
 size_t dsos__nr(const struct dsos *d)

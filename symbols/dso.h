@@ -42,6 +42,13 @@ const char *dsos__short_name(const struct dsos *d, uint32_t id);
  */
 const struct elfsyms *dsos__elf(struct dsos *d, uint32_t id);
 
+/*
+ * The DWARF of dso @id (its own or its separate debug file's), opened on
+ * the first call; NULL when it has none, once and for all.
+ */
+struct dwarfinfo;
+const struct dwarfinfo *dsos__dwarf(struct dsos *d, uint32_t id);
+
 size_t dsos__nr(const struct dsos *d);
 /* Memory held by the table and the symbols it opened. */
 size_t dsos__bytes(const struct dsos *d);

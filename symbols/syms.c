@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "demangle.h"
 #include "dso.h"
+#include "dwarfinfo.h"
 #include "elfsyms.h"
 #include "kallsyms.h"
 #include "u64map.h"
@@ -57,6 +58,14 @@ struct syms {
 	size_t arena_bytes;
 	struct u64map *perf_maps; /* pid -> dso id of /tmp/perf-PID.map, or when none was seen */
 	bool no_demangle;
+	bool inline_frames, srcline; /* syms__user_frames() from DWARF */
+	struct u64map *user_frames; /* location (| NONLEAF_BIT) -> struct frames * */
+};
+
+/* What syms__user_frames() found for one location, kept in the arena. */
+struct frames {
+	uint32_t nr;
+	struct syms_frame f[];
 };
 
 static void *arena_alloc(struct syms *s, size_t n)
@@ -125,6 +134,7 @@ void syms__delete(struct syms *s)
 	u64map__delete(s->kernel_names);
 	u64map__delete(s->label_ids);
 	u64map__delete(s->perf_maps);
+	u64map__delete(s->user_frames);
 	free(s->labels);
 	dsos__delete(s->dsos);
 	kallsyms__delete(s->ksyms);
@@ -662,6 +672,92 @@ const char *syms__user_name(struct syms *s, uint64_t loc, bool is_leaf)
 	/* A failed insert only costs a repeated lookup later. */
 	u64map__put(s->user_names, key, (uintptr_t)name);
 	return name;
+}
+
+void syms__set_frames(struct syms *s, bool inline_frames, bool srcline)
+{
+	s->inline_frames = inline_frames;
+	s->srcline = srcline;
+}
+
+bool syms__frames_on(const struct syms *s)
+{
+	return s->inline_frames || s->srcline;
+}
+
+/* "NAME" or "NAME:FILE:LINE" into the arena; NULL when out of memory. */
+static const char *frame_text(struct syms *s, const char *name, const char *file, int line)
+{
+	char *t;
+	int len;
+
+	if (!s->srcline || !file)
+		return name;
+	len = snprintf(NULL, 0, "%s:%s:%d", name, file, line);
+	t = len > 0 ? arena_alloc(s, (size_t)len + 1) : NULL;
+	if (!t)
+		return name;
+	snprintf(t, (size_t)len + 1, "%s:%s:%d", name, file, line);
+	return t;
+}
+
+uint32_t syms__user_frames(struct syms *s, uint64_t loc, bool is_leaf,
+			   const struct syms_frame **out)
+{
+	struct dwarfinfo_frame df[SYMS_MAX_INLINE];
+	uint64_t key, off = SYMS_LOC_OFF(loc), vaddr, val;
+	uint32_t id = SYMS_LOC_DSO(loc);
+	const struct dwarfinfo *dw;
+	const struct elfsyms *e;
+	struct frames *fr;
+	int n = 0, keep;
+
+	key = (loc & ~NONLEAF_BIT) | (is_leaf ? 0 : NONLEAF_BIT);
+	if (!s->user_frames)
+		s->user_frames = u64map__new();
+	if (s->user_frames && u64map__get(s->user_frames, key, &val)) {
+		fr = (struct frames *)(uintptr_t)val;
+		*out = fr->f;
+		return fr->nr;
+	}
+	if (!SYMS_LOC_IS_LABEL(loc) && id && (e = dsos__elf(s->dsos, id)) &&
+	    (dw = dsos__dwarf(s->dsos, id)) &&
+	    !elfsyms__offset_to_vaddr(e, is_leaf || !off ? off : off - 1, &vaddr))
+		n = dwarfinfo__frames(dw, vaddr, df, SYMS_MAX_INLINE);
+	/* Without --inline, the function itself: the outermost. */
+	keep = n && !s->inline_frames ? 1 : n;
+	fr = arena_alloc(s, sizeof(*fr) + (size_t)(keep ? keep : 1) * sizeof(fr->f[0]));
+	if (!fr) {
+		static struct syms_frame none = { "[unknown]", false };
+
+		*out = &none;
+		return 1;
+	}
+	if (!keep) {
+		fr->nr = 1;
+		fr->f[0] = (struct syms_frame){ syms__user_name(s, loc, is_leaf), false };
+	} else {
+		const char *elf_name = syms__user_name(s, loc, is_leaf);
+
+		fr->nr = (uint32_t)keep;
+		/*
+		 * Each frame's line is where control is in that function: in the
+		 * outermost alone (no --inline), the call site of what was inlined
+		 * into it, so that name and line agree.
+		 */
+		for (int i = 0; i < keep; i++) {
+			const struct dwarfinfo_frame *f = &df[i];
+			/* The symbol table names the function; DWARF names what was inlined. */
+			const char *name = i == 0 || !f->name ? elf_name : demangled(s, f->name);
+
+			fr->f[i] = (struct syms_frame){ frame_text(s, name, f->file, f->line),
+							f->inlined };
+		}
+	}
+	if (s->user_frames)
+		u64map__put(s->user_frames, key, (uintptr_t)fr);
+	*out = fr->f;
+	return fr->nr;
 }
 
 static void load_kallsyms(struct syms *s)

@@ -107,6 +107,31 @@ const char *syms__kernel_name(struct syms *s, uint64_t ip, bool is_leaf);
 /* C++ and Rust names are shown demangled (symbols/demangle.h) unless this turns it off. */
 void syms__set_demangle(struct syms *s, bool on);
 
+/*
+ * Inline frames and source lines (--inline, --srcline), from the DWARF of
+ * each file (symbols/dwarfinfo.h). Off by default: they cost a DWARF read
+ * per file.
+ */
+void syms__set_frames(struct syms *s, bool inline_frames, bool srcline);
+bool syms__frames_on(const struct syms *s);
+
+#define SYMS_MAX_INLINE 16
+
+struct syms_frame {
+	const char *name; /* "function", or "function:file.c:42" with srcline */
+	bool inlined;	  /* inlined into the frame before it */
+};
+
+/*
+ * The frames of user location @loc, outermost first: with inline frames
+ * the function and each one inlined into it at that address, else the
+ * function alone; names carry ":file:line" with srcline. Falls back to
+ * syms__user_name() where DWARF says nothing. Returns how many (at least 1)
+ * and the array in *@out, owned by @s.
+ */
+uint32_t syms__user_frames(struct syms *s, uint64_t loc, bool is_leaf,
+			   const struct syms_frame **out);
+
 /* Path of dso @id (from a location), NULL if none. */
 const char *syms__dso_path(struct syms *s, uint32_t id);
 

@@ -8,6 +8,10 @@
   (.gnu_debugdata), each made here with objcopy/strip/xz; shares 1:2:3.
 - cpushare deleted while it runs (named through /proc/PID/map_files).
 - a process that exits before the run ends is still fully named.
+- `symbols --inline`: a function always inlined into its caller is a
+  frame of its own with --inline (and "_[i]" with --annotate), and
+  --srcline puts each frame's file:line in its name, checked against the
+  lines marked in the workload's source.
 """
 
 import os
@@ -20,7 +24,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sptest  # noqa: E402
-from sptest import check, pct  # noqa: E402
+from sptest import check, fail, pct  # noqa: E402
 
 FREQ = 997
 TOLERANCE = 0.05  # absolute, fraction of samples
@@ -182,8 +186,42 @@ def test_exited_process_named(d):
               "exited: %s in %s of cpushare's samples, expected %s" % (func, pct(got), pct(share)))
 
 
+def marked_line(marker):
+    src = os.path.join(sptest.REPO, "tests", "workloads", "symbols.c")
+    with open(src) as f:
+        for n, line in enumerate(f, 1):
+            if "/* %s */" % marker in line:
+                return n
+    fail("no line marked %s in %s" % (marker, src))
+
+
+def test_inline(d):
+    plain, _ = profile(d, "plain", [sptest.workload("symbols"), "--inline", 1])
+    check(sptest.share(plain, "inl_hot") == 0, "inl_hot without --inline?")
+    check(sptest.share_if(plain, lambda c, f: sptest.has_sequence(f, ["outer_inl", "burn"]))
+          >= 0.9, "outer_inl;burn expected without --inline:\n" + sptest.summary(plain))
+    inl, _ = profile(d, "inline", [sptest.workload("symbols"), "--inline", 1],
+                     extra=["--inline", "--annotate"])
+    seq = ["run_inline", "outer_inl", "inl_hot_[i]", "burn"]
+    got = sptest.share_if(inl, lambda c, f: sptest.has_sequence(f, seq))
+    check(got >= 0.9, "%s in only %s of samples with --inline:\n%s"
+          % (";".join(seq), pct(got), sptest.summary(inl)))
+
+
+def test_srcline(d):
+    stacks, _ = profile(d, "srcline", [sptest.workload("symbols"), "--inline", 1],
+                        extra=["--inline", "--srcline"])
+    want = ["outer_inl:symbols.c:%d" % marked_line("CALL-INL"),
+            "inl_hot:symbols.c:%d" % marked_line("CALL-BURN")]
+    got = sptest.share_if(stacks, lambda c, f: sptest.has_sequence(f, want))
+    check(got >= 0.9, "%s in only %s of samples:\n%s"
+          % (";".join(want), pct(got), sptest.summary(stacks)))
+    check(all(":" in f for _, frames, _ in stacks for f in frames
+              if f.startswith(("run_inline", "main"))), "a frame without its line")
+
+
 if __name__ == "__main__":
     sptest.require_kernel()
     sptest.main([test_demangle_and_jit, test_no_demangle, test_stripped_without_debuginfo,
                  test_build_id_dir, test_debuglink, test_minidebuginfo, test_deleted_binary,
-                 test_exited_process_named])
+                 test_exited_process_named, test_inline, test_srcline])

@@ -13,6 +13,15 @@
  * /tmp/perf-PID.map, written the way JITs write it for profilers. The map
  * is left behind for the profiler to read after the run (the caller removes
  * it); its path is printed on stderr.
+ *
+ *   symbols --inline [SECONDS]
+ *                        main -> run_inline -> outer_inl -> [inl_hot] -> burn,
+ *                        all the time; inl_hot is always inlined into
+ *                        outer_inl (the workloads are built -fno-inline, which
+ *                        always_inline overrides), so only DWARF knows it is
+ *                        there. Its call to burn is on the line marked
+ *                        "CALL-BURN" below, its own call site in outer_inl on
+ *                        the line marked "CALL-INL".
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -78,6 +87,24 @@ static NOINLINE void call_jit(long long ns)
 	barrier();
 }
 
+static inline __attribute__((always_inline)) void inl_hot(long long ns)
+{
+	burn(ns); /* CALL-BURN */
+	barrier();
+}
+
+static NOINLINE void outer_inl(long long ns)
+{
+	inl_hot(ns); /* CALL-INL */
+	barrier();
+}
+
+static NOINLINE void run_inline(void)
+{
+	outer_inl(UNIT_NS);
+	barrier();
+}
+
 static NOINLINE void run(void)
 {
 	cpp_hot(UNIT_NS);
@@ -112,22 +139,29 @@ static void jit_setup(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: symbols [SECONDS]\n");
+	fprintf(stderr, "usage: symbols [--inline] [SECONDS]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
+	void (*round)(void) = run;
 	double seconds = 2;
 	long long end;
 
+	if (argc > 1 && !strcmp(argv[1], "--inline")) {
+		round = run_inline;
+		argc--;
+		argv++;
+	}
 	if (argc > 2)
 		usage();
 	if (argc == 2)
 		seconds = wl_parse_seconds(argv[1], usage);
-	jit_setup();
+	if (round == run)
+		jit_setup();
 	end = wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) + (long long)(seconds * NSEC_PER_SEC);
 	while (wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) < end)
-		run();
+		round();
 	return 0;
 }
