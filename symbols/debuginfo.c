@@ -49,8 +49,7 @@ size_t debuginfo__build_id(Elf *elf, char *out, size_t size)
 	return 0;
 }
 
-/* The .gnu_debuglink section: the debug file's name and its CRC32. */
-static const char *debuglink(Elf *elf, uint32_t *crc)
+Elf_Scn *debuginfo__section(Elf *elf, const char *name, GElf_Shdr *shdr)
 {
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
@@ -58,27 +57,31 @@ static const char *debuglink(Elf *elf, uint32_t *crc)
 	if (elf_getshdrstrndx(elf, &shstrndx))
 		return NULL;
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr shdr;
-		const char *name;
-		Elf_Data *data;
-		size_t len;
+		const char *n;
 
-		if (!gelf_getshdr(scn, &shdr))
-			continue;
-		name = elf_strptr(elf, shstrndx, shdr.sh_name);
-		if (!name || strcmp(name, ".gnu_debuglink"))
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data || !data->d_buf || data->d_size < 8)
-			return NULL;
-		len = strnlen(data->d_buf, data->d_size);
-		/* The name, NUL, padding to 4 bytes, then the CRC (in the file's byte order). */
-		if (!len || (len + 4) / 4 * 4 + 4 > data->d_size)
-			return NULL;
-		memcpy(crc, (const char *)data->d_buf + (len + 4) / 4 * 4, 4);
-		return data->d_buf;
+		if (gelf_getshdr(scn, shdr) && (n = elf_strptr(elf, shstrndx, shdr->sh_name)) &&
+		    !strcmp(n, name))
+			return scn;
 	}
 	return NULL;
+}
+
+/* The .gnu_debuglink section: the debug file's name and its CRC32. */
+static const char *debuglink(Elf *elf, uint32_t *crc)
+{
+	GElf_Shdr shdr;
+	Elf_Scn *scn = debuginfo__section(elf, ".gnu_debuglink", &shdr);
+	Elf_Data *data = scn ? elf_getdata(scn, NULL) : NULL;
+	size_t len;
+
+	if (!data || !data->d_buf || data->d_size < 8)
+		return NULL;
+	len = strnlen(data->d_buf, data->d_size);
+	/* The name, NUL, padding to 4 bytes, then the CRC (in the file's byte order). */
+	if (!len || (len + 4) / 4 * 4 + 4 > data->d_size)
+		return NULL;
+	memcpy(crc, (const char *)data->d_buf + (len + 4) / 4 * 4, 4);
+	return data->d_buf;
 }
 
 static int file_crc(const char *path, uint32_t *crc)

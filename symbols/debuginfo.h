@@ -21,6 +21,9 @@ const char *debuginfo__dirs(void);
  */
 int debuginfo__find(Elf *elf, const char *path, char *out, size_t size);
 
+/* The section of @elf named @name (its header in @shdr), NULL if none. */
+Elf_Scn *debuginfo__section(Elf *elf, const char *name, GElf_Shdr *shdr);
+
 /* The build-id of @elf as lowercase hex in @out (2 * 20 + 1 bytes suffice). Its length or 0. */
 size_t debuginfo__build_id(Elf *elf, char *out, size_t size);
 

@@ -26,23 +26,12 @@ static const Dwfl_Callbacks offline_callbacks = {
 	.section_address = dwfl_offline_section_address,
 };
 
-/* Whether @path carries its own .debug_info. */
+/* Whether @elf carries its own .debug_info. */
 static bool has_debug_info(Elf *elf)
 {
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
 
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return false;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr shdr;
-		const char *name;
-
-		if (gelf_getshdr(scn, &shdr) && shdr.sh_type != SHT_NOBITS &&
-		    (name = elf_strptr(elf, shstrndx, shdr.sh_name)) && !strcmp(name, ".debug_info"))
-			return true;
-	}
-	return false;
+	return debuginfo__section(elf, ".debug_info", &shdr) && shdr.sh_type != SHT_NOBITS;
 }
 
 /* The file holding @path's DWARF into @out: itself or its separate debug file. */

@@ -362,28 +362,16 @@ static int read_debug_symtab(struct builder *b, Elf *elf, const char *path, bool
  */
 static int read_gnu_debugdata(struct builder *b, Elf *elf)
 {
-	size_t shstrndx, in_pos = 0, out_pos = 0, cap = 1 << 20;
+	size_t in_pos = 0, out_pos = 0, cap = 1 << 20;
 	uint64_t memlimit = 256 << 20;
-	Elf_Scn *scn = NULL;
-	Elf_Data *data = NULL;
+	GElf_Shdr shdr;
+	Elf_Scn *scn = debuginfo__section(elf, ".gnu_debugdata", &shdr);
+	Elf_Data *data = scn && shdr.sh_type == SHT_PROGBITS ? elf_getdata(scn, NULL) : NULL;
 	uint8_t *out = NULL;
 	lzma_ret ret;
 	Elf *mini;
 	int err = 0;
 
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return 0;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr shdr;
-		const char *name;
-
-		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_PROGBITS &&
-		    (name = elf_strptr(elf, shstrndx, shdr.sh_name)) &&
-		    !strcmp(name, ".gnu_debugdata")) {
-			data = elf_getdata(scn, NULL);
-			break;
-		}
-	}
 	if (!data || !data->d_buf || !data->d_size)
 		return 0;
 	/* The decompressed size is not stored up front: grow until it fits. */
