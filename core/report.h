@@ -1,0 +1,100 @@
+/*
+ * The report model: what a run measured, built once from the profiler's
+ * stack tables and named through syms, then handed to every output format
+ * (folded, JSON, SVG, pprof, speedscope). Frames are deduplicated, stacks
+ * reference them root first, and each stack belongs to a thread.
+ */
+#ifndef STACKPROF_REPORT_H
+#define STACKPROF_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emit.h"
+
+struct syms;
+
+#define REPORT_MAX_VALUES 4
+
+/* One measured quantity: a stack table counter, with its name and unit. */
+struct report_value {
+	const char *type; /* e.g. "samples", "off_cpu", "inuse_space", "written" */
+	const char *unit; /* "count", "nanoseconds", "microseconds", "bytes" */
+	unsigned int idx; /* the counter in the stack tables */
+	uint64_t divisor; /* the counter is divided by this (0 or 1: as is) */
+};
+
+enum report_frame_kind {
+	REPORT_FRAME_USER,
+	REPORT_FRAME_KERNEL,
+	REPORT_FRAME_INLINE, /* a user function inlined into the frame before it */
+	REPORT_FRAME_LABEL,  /* names no code: a file written to, a syscall, "[runqueue]" */
+	REPORT_FRAME_UNKNOWN,
+};
+
+struct report_frame {
+	const char *name;     /* the function, "[dso+0x...]" or "[unknown]"; never NULL */
+	const char *module;   /* file path, "[kernel.kallsyms]", "[vdso]"; NULL if none */
+	uint64_t address;     /* kernel: the address; user: the offset in module */
+	const char *file;     /* source file (--srcline), NULL if unknown */
+	int line;	      /* its line, 0 if unknown */
+	enum report_frame_kind kind;
+};
+
+struct report_thread {
+	uint32_t pid;
+	const char *comm; /* the thread's name */
+};
+
+struct report_stack {
+	uint32_t thread;	 /* index in threads */
+	uint32_t nr_frames;	 /* root first, leaf last */
+	const uint32_t *frames;	 /* indices in frames */
+	uint64_t vals[REPORT_MAX_VALUES]; /* per report value, divided */
+};
+
+/* What the run was, for the formats that carry it (JSON, pprof). */
+struct report_meta {
+	const char *profiler;	/* "oncpu", "fold", ... */
+	const char *version;	/* stackprof's */
+	const char *cmdline;	/* the command line, one string */
+	const char *targets;	/* "all CPUs", "pid 1234", "command ./prog" */
+	const char *kernel;	/* uname -r */
+	const char *events;	/* e.g. "cpu-clock", "sched:sched_switch" */
+	uint64_t frequency;	/* sampling Hz, 0 when not sampling by frequency */
+	uint64_t start_ns;	/* CLOCK_REALTIME at the start, ns since the epoch; 0 unknown */
+	uint64_t duration_ns;
+	uint64_t samples, lost, throttled;
+};
+
+struct report {
+	struct report_meta meta;
+	unsigned int nr_values;
+	struct report_value values[REPORT_MAX_VALUES];
+	struct report_frame *frames;
+	size_t nr_frames;
+	struct report_thread *threads;
+	size_t nr_threads;
+	struct report_stack *stacks;
+	size_t nr_stacks;
+	uint64_t totals[REPORT_MAX_VALUES];
+	struct report_priv *priv;
+};
+
+/*
+ * Builds the model of @nr_parts tables (every entry with a non-zero value;
+ * a part's root_frame becomes a label frame right after the thread),
+ * naming frames through @syms with each part's options (user or kernel
+ * side, --inline and --srcline as set on @syms). @meta is copied (its
+ * strings must outlive the report). NULL and errno on failure.
+ */
+struct report *report__new(const struct emit_part *parts, size_t nr_parts,
+			   const struct report_value *values, unsigned int nr_values,
+			   struct syms *syms, const struct report_meta *meta);
+void report__delete(struct report *r);
+
+/* The writers, each to @f; 0 or -errno. */
+int report__write_json(FILE *f, const struct report *r);
+
+#endif
