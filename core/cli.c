@@ -5,6 +5,8 @@
  * before anything is opened or written.
  */
 #include "cli.h"
+#include "output.h"
+#include "version.h"
 #include "log.h"
 #include "parse.h"
 #include "profiler.h"
@@ -20,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STACKPROF_VERSION "0.1.0"
 #define DEFAULT_TOP 20
 
 enum {
@@ -32,6 +33,7 @@ enum {
 	OPT_NO_DEMANGLE,
 	OPT_INLINE,
 	OPT_SRCLINE,
+	OPT_FORMAT,
 };
 
 struct common_option {
@@ -48,7 +50,9 @@ static const struct common_option common_options[] = {
 	{ "cpu", 1, 'C', "LIST", "CPUs to watch, e.g. 0-1,3 (default: all online)" },
 	{ "duration", 1, 'd', "SECONDS", "stop after SECONDS (default: Ctrl-C or command exit)" },
 	{ "interval", 1, 'i', "SECONDS", "print a live top-N table every SECONDS" },
-	{ "output", 1, 'o', "FILE", "write folded stacks to FILE (replaced when complete)" },
+	{ "output", 1, 'o', "FILE", "write FILE, format by extension: .folded .json .svg .pb.gz\n"
+	  "                                 .speedscope.json (repeatable; replaced when complete)" },
+	{ "format", 1, OPT_FORMAT, "FMT", "format of every -o file: folded json svg pprof speedscope" },
 	{ "mmap-pages", 1, 'm', "PAGES", "ring pages per CPU, a power of two (128; memleak 1024)" },
 	{ "call-graph", 0, 'g', NULL, "record kernel and user call chains (frame pointers)" },
 	{ "user-only", 0, OPT_USER_ONLY, NULL, "keep only user-space frames" },
@@ -140,6 +144,7 @@ static int bad_value(const char *prof, const char *opt, const char *val, const c
 
 static int parse_common(const struct profiler *p, struct sp_opts *o, int key, const char *arg)
 {
+	enum output_format fmt;
 	uint64_t v;
 
 	switch (key) {
@@ -161,7 +166,13 @@ static int parse_common(const struct profiler *p, struct sp_opts *o, int key, co
 			return bad_value(p->name, "-i", arg, "a positive number of seconds");
 		return 0;
 	case 'o':
-		o->output = arg;
+		if (o->nr_outputs == SP_MAX_OUTPUTS) {
+			pr_warn("%s: at most %d -o files", p->name, SP_MAX_OUTPUTS);
+			return -EINVAL;
+		}
+		o->outputs[o->nr_outputs++] = arg;
+		if (!o->output)
+			o->output = arg;
 		return 0;
 	case 'm':
 		if (parse__u64(arg, 1, 1 << 20, &v) || (v & (v - 1)))
@@ -187,6 +198,13 @@ static int parse_common(const struct profiler *p, struct sp_opts *o, int key, co
 		return 0;
 	case OPT_NO_DEMANGLE:
 		o->no_demangle = true;
+		return 0;
+	case OPT_FORMAT:
+		if (output__parse_format(arg, &fmt))
+			return bad_value(p->name, "--format", arg,
+					 "folded, json, svg, pprof or speedscope");
+		o->format = arg;
+		o->format_id = (int)fmt;
 		return 0;
 	case OPT_INLINE:
 		o->inline_frames = true;
@@ -325,9 +343,36 @@ static int validate(const struct profiler *p, struct sp_opts *o)
 		pr_warn("%s: --user-only and --kernel-only exclude each other: give one", p->name);
 		return -EINVAL;
 	}
-	if (o->output && tools__check_output(p->name, o->output))
-		return -EINVAL;
+	for (unsigned int i = 0; i < o->nr_outputs; i++) {
+		if (tools__check_output(p->name, o->outputs[i]))
+			return -EINVAL;
+		for (unsigned int j = 0; j < i; j++) {
+			if (!strcmp(o->outputs[i], o->outputs[j])) {
+				pr_warn("%s: -o %s is given twice", p->name, o->outputs[i]);
+				return -EINVAL;
+			}
+		}
+	}
 	return target__resolve(&o->target);
+}
+
+/* The command line as one string, for reports: arguments joined by spaces. */
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
 }
 
 int cli__main(int argc, char **argv)
@@ -337,6 +382,7 @@ int cli__main(int argc, char **argv)
 		.top = DEFAULT_TOP,
 	};
 	struct session *s;
+	char *cmdline = NULL;
 	bool help = false;
 	int i = 1, err;
 
@@ -381,11 +427,13 @@ int cli__main(int argc, char **argv)
 		target__free(&opts.target);
 		return 2;
 	}
+	opts.cmdline = cmdline = join_args(argc, argv);
 
 	s = session__new(p, &opts);
 	if (!s) {
 		pr_warn("%s: cannot start a session: %s", p->name, strerror(errno));
 		target__free(&opts.target);
+		free(cmdline);
 		return 1;
 	}
 	err = session__run(s);
@@ -395,5 +443,6 @@ int cli__main(int argc, char **argv)
 		p->teardown(s);
 	session__delete(s);
 	target__free(&opts.target);
+	free(cmdline);
 	return err ? 1 : 0;
 }

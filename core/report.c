@@ -136,7 +136,9 @@ static int user_frames(struct report *r, struct syms *syms, uint64_t loc, bool i
 	n = syms__user_frames(syms, loc, is_leaf, &sf);
 	for (uint32_t j = 0; j < n; j++) {
 		struct report_frame f = {
-			.name = sf[j].name,
+			.name = sf[j].func,
+			.file = sf[j].file,
+			.line = sf[j].line,
 			.module = SYMS_LOC_DSO(loc) ? syms__dso_path(syms, SYMS_LOC_DSO(loc)) : NULL,
 			.address = SYMS_LOC_OFF(loc),
 			.kind = sf[j].inlined ? REPORT_FRAME_INLINE : REPORT_FRAME_USER,

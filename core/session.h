@@ -28,7 +28,13 @@ struct sp_opts {
 	bool annotate; /* --annotate */
 	double duration; /* -d seconds, 0 = until Ctrl-C or the command exits */
 	double interval; /* -i seconds, 0 = no live table */
-	const char *output; /* -o folded file, NULL = none */
+	const char *output; /* the first -o file, NULL = none */
+#define SP_MAX_OUTPUTS 8
+	const char *outputs[SP_MAX_OUTPUTS]; /* every -o file */
+	unsigned int nr_outputs;
+	const char *format; /* --format, NULL = by each file's extension */
+	int format_id;	    /* its enum output_format */
+	const char *cmdline; /* the command line, for reports */
 	unsigned int mmap_pages; /* -m, per ring, power of two; 0 = the profiler's default */
 	unsigned int top; /* --top rows in tables */
 	const char *kallsyms; /* --kallsyms file, NULL = /proc/kallsyms */

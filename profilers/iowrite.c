@@ -15,6 +15,7 @@
  * still open); forks copy the names, execs read them again.
  */
 #include "core/emit.h"
+#include "core/output.h"
 #include "core/log.h"
 #include "core/profiler.h"
 #include "core/record.h"
@@ -1063,13 +1064,22 @@ static int iowrite_report(struct session *s)
 		       (unsigned long long)io.unpaired);
 	fflush(stdout);
 	pr_debug("iowrite: %llu fd names known", (unsigned long long)fdnames__nr(io.fds));
-	if (o->output) {
-		struct emit_opts eo = { .val_idx = VAL_WRITTEN, .annotate = o->annotate };
+	if (o->nr_outputs) {
+		static const struct report_value values[] = {
+			{ "written", "bytes", VAL_WRITTEN, 0 },
+			{ "requested", "bytes", VAL_REQUESTED, 0 },
+			{ "calls", "count", VAL_CALLS, 0 },
+			{ "failed", "count", VAL_FAILED, 0 },
+		};
+		struct emit_part part = { io.io, { .val_idx = VAL_WRITTEN, .annotate = o->annotate } };
+		struct output_job job = {
+			.who = "iowrite", .parts = &part, .nr_parts = 1,
+			.values = values, .nr_values = 4,
+			.meta = { .profiler = "iowrite", .events = "syscalls:sys_{enter,exit}_write*",
+				  .samples = stack_table__total(io.io, VAL_CALLS) },
+		};
 
-		err = emit__folded_path(o->output, io.io, session__syms(s), &eo);
-		if (!err)
-			fprintf(stderr, "stackprof: folded stacks (bytes written) written to %s\n",
-				o->output);
+		err = output__write_all(s, &job);
 	}
 	return err;
 }

@@ -6,6 +6,7 @@
  * the return it does not).
  */
 #include "core/emit.h"
+#include "core/output.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/profiler.h"
@@ -643,12 +644,20 @@ static int memleak_report(struct session *s)
 			(unsigned long long)mem.unread_memalign);
 	print_table(s, t);
 	fflush(stdout);
-	if (o->output) {
-		struct emit_opts eo = { .val_idx = VAL_BYTES, .annotate = o->annotate };
+	if (o->nr_outputs) {
+		static const struct report_value values[] = {
+			{ "inuse_space", "bytes", VAL_BYTES, 0 },
+			{ "inuse_objects", "count", VAL_COUNT, 0 },
+		};
+		struct emit_part part = { t, { .val_idx = VAL_BYTES, .annotate = o->annotate } };
+		struct output_job job = {
+			.who = "memleak", .parts = &part, .nr_parts = 1,
+			.values = values, .nr_values = 2,
+			.meta = { .profiler = "memleak", .events = "uprobes on the allocator",
+				  .samples = stack_table__total(t, VAL_COUNT) },
+		};
 
-		err = emit__folded_path(o->output, t, session__syms(s), &eo);
-		if (!err)
-			fprintf(stderr, "stackprof: folded stacks (bytes) written to %s\n", o->output);
+		err = output__write_all(s, &job);
 	}
 	stack_table__delete(t);
 	return err;

@@ -13,6 +13,7 @@
  * ordering.
  */
 #include "core/emit.h"
+#include "core/output.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/profiler.h"
@@ -537,7 +538,15 @@ static int offcpu_report(struct session *s)
 	print_still_blocked(still, nr_still);
 	free(still);
 	fflush(stdout);
-	if (o->output) {
+	if (o->nr_outputs) {
+		/*
+		 * Folded output counts microseconds, as the report does; the
+		 * other formats say nanoseconds, exact, not rounded stack by stack.
+		 */
+		static const struct report_value values[] = {
+			{ "off_cpu", "nanoseconds", VAL_NS, 0 },
+			{ "blockings", "count", VAL_COUNT, 0 },
+		};
 		struct emit_part parts[2] = {
 			{ .table = off.blocked,
 			  .opts = { .val_idx = VAL_NS, .annotate = o->annotate, .divisor = 1000 } },
@@ -547,12 +556,14 @@ static int offcpu_report(struct session *s)
 				    .divisor = 1000,
 				    .root_frame = "[runqueue]" } },
 		};
+		struct output_job job = {
+			.who = "offcpu", .parts = parts, .nr_parts = off.state_r ? 2 : 1,
+			.values = values, .nr_values = 2,
+			.meta = { .profiler = "offcpu", .events = "sched:sched_switch",
+				  .samples = stack_table__total(off.blocked, VAL_COUNT) },
+		};
 
-		err = emit__folded_parts_path(o->output, parts, off.state_r ? 2 : 1,
-					      session__syms(s));
-		if (!err)
-			fprintf(stderr, "stackprof: folded stacks (microseconds) written to %s\n",
-				o->output);
+		err = output__write_all(s, &job);
 	}
 	return err;
 }

@@ -4,6 +4,7 @@
  * samples per stack.
  */
 #include "core/emit.h"
+#include "core/output.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/profiler.h"
@@ -202,12 +203,18 @@ static int oncpu_report(struct session *s)
 		stack_table__bytes(oncpu.total), stack_table__max_bytes(oncpu.total));
 	print_table(s, oncpu.total, stdout);
 	fflush(stdout);
-	if (o->output) {
-		struct emit_opts eo = { .val_idx = 0, .annotate = o->annotate };
+	if (o->nr_outputs) {
+		static const struct report_value values[] = { { "samples", "count", 0, 0 } };
+		struct emit_part part = { oncpu.total, { .val_idx = 0, .annotate = o->annotate } };
+		struct output_job job = {
+			.who = "oncpu", .parts = &part, .nr_parts = 1,
+			.values = values, .nr_values = 1,
+			.meta = { .profiler = "oncpu", .events = oncpu.event,
+				  .frequency = oncpu.freq,
+				  .samples = stack_table__total(oncpu.total, 0) },
+		};
 
-		err = emit__folded_path(o->output, oncpu.total, session__syms(s), &eo);
-		if (!err)
-			fprintf(stderr, "stackprof: folded stacks written to %s\n", o->output);
+		err = output__write_all(s, &job);
 	}
 	return err;
 }

@@ -728,14 +728,16 @@ uint32_t syms__user_frames(struct syms *s, uint64_t loc, bool is_leaf,
 	keep = n && !s->inline_frames ? 1 : n;
 	fr = arena_alloc(s, sizeof(*fr) + (size_t)(keep ? keep : 1) * sizeof(fr->f[0]));
 	if (!fr) {
-		static struct syms_frame none = { "[unknown]", false };
+		static struct syms_frame none = { .name = "[unknown]", .func = "[unknown]" };
 
 		*out = &none;
 		return 1;
 	}
 	if (!keep) {
+		const char *name = syms__user_name(s, loc, is_leaf);
+
 		fr->nr = 1;
-		fr->f[0] = (struct syms_frame){ syms__user_name(s, loc, is_leaf), false };
+		fr->f[0] = (struct syms_frame){ .name = name, .func = name };
 	} else {
 		const char *elf_name = syms__user_name(s, loc, is_leaf);
 
@@ -750,8 +752,13 @@ uint32_t syms__user_frames(struct syms *s, uint64_t loc, bool is_leaf,
 			/* The symbol table names the function; DWARF names what was inlined. */
 			const char *name = i == 0 || !f->name ? elf_name : demangled(s, f->name);
 
-			fr->f[i] = (struct syms_frame){ frame_text(s, name, f->file, f->line),
-							f->inlined };
+			fr->f[i] = (struct syms_frame){
+				.name = frame_text(s, name, f->file, f->line),
+				.func = name,
+				.file = s->srcline ? f->file : NULL,
+				.line = s->srcline ? f->line : 0,
+				.inlined = f->inlined,
+			};
 		}
 	}
 	if (s->user_frames)

@@ -119,6 +119,9 @@ bool syms__frames_on(const struct syms *s);
 
 struct syms_frame {
 	const char *name; /* "function", or "function:file.c:42" with srcline */
+	const char *func; /* "function" alone */
+	const char *file; /* with srcline: the source file's base name, else NULL */
+	int line;	  /* ... and the line, 0 if unknown */
 	bool inlined;	  /* inlined into the frame before it */
 };
 
