@@ -8,7 +8,7 @@ pkgs=(
 	libtraceevent-dev libtracefs-dev libelf-dev libdw-dev libjansson-dev
 	liblzma-dev zlib1g-dev
 	linux-source-6.1
-	python3 linux-perf procps
+	python3 linux-perf procps strace
 )
 
 if [ "$(id -u)" -ne 0 ]; then
