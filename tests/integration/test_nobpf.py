@@ -24,7 +24,6 @@ The C sources outside tests/ must not name the bpf syscall, libbpf or
 
 import os
 import re
-import shutil
 import sys
 
 sys.dont_write_bytecode = True
@@ -33,52 +32,15 @@ import sptest  # noqa: E402
 from sptest import check, pct  # noqa: E402
 import iowrite_util as iu  # noqa: E402
 import memleak_util as mu  # noqa: E402
+import strace_util as su  # noqa: E402
 import test_offcpu_blocking as ob  # noqa: E402
 import test_oncpu_launch as ol  # noqa: E402
 
-SYSCALLS = "bpf,openat,open,stat,statx,newfstatat,access,faccessat,faccessat2"
 BTF_DIR = "/sys/kernel/btf"
-# A line of `strace -f` output: "PID  name(args...", or "PID  <... name resumed>...".
-CALL_RE = re.compile(r"^(?P<pid>\d+)\s+(?:<\.\.\. )?(?P<name>[a-z0-9_]+)(?:\(| resumed>)")
 # What the C sources outside tests/ must not contain.
 SOURCE_RE = re.compile(r"__NR_bpf|SYS_bpf|\bbpf\s*\(|/sys/kernel/btf|<linux/bpf\.h>|<bpf/"
                        r"|\blibbpf\b|\bbtf__")
-
-
-class Trace:
-    """The strace log of one run: every call by name, and the bpf/btf evidence."""
-
-    def __init__(self, path):
-        with open(path, errors="replace") as f:
-            self.lines = [x.rstrip("\n") for x in f]
-        self.calls = []  # (pid, name, line)
-        for line in self.lines:
-            m = CALL_RE.match(line)
-            if m:
-                self.calls.append((int(m.group("pid")), m.group("name"), line))
-        self.bpf = [line for _, name, line in self.calls if name == "bpf"]
-        self.btf = [line for line in self.lines if BTF_DIR in line]
-        self.first_pid = self.calls[0][0] if self.calls else None
-
-    def paths(self, pid=None):
-        """The quoted paths of the calls (of @pid only, if given)."""
-        out = []
-        for p, _, line in self.calls:
-            if pid is None or p == pid:
-                out += re.findall(r'"(/[^"]*)"', line)
-        return out
-
-
-def strace_cmd(log_path, argv):
-    return ["strace", "-f", "-qq", "-e", "trace=" + SYSCALLS, "-o", log_path] + list(argv)
-
-
-def traced(d, name, argv, timeout=90):
-    """Runs @argv under strace; returns (Result, Trace)."""
-    log_path = os.path.join(d, name + ".strace")
-    r = sptest.run(strace_cmd(log_path, argv), timeout=timeout)
-    check(os.path.isfile(log_path), "strace wrote no log %s" % log_path, r)
-    return r, Trace(log_path)
+traced = su.traced
 
 
 def check_no_bpf(t, what, result=None, must_open=()):
@@ -86,23 +48,21 @@ def check_no_bpf(t, what, result=None, must_open=()):
     among them opens of @must_open (substrings of paths)."""
     n = len(t.calls)
     mine = t.paths(t.first_pid)
+    bpf, btf = t.named("bpf"), t.lines_with(BTF_DIR)
     sptest.log("  strace: %d calls logged, %d by stackprof (pid %s); bpf() calls: %d; "
                "%s paths: %d" % (n, sum(1 for p, _, _ in t.calls if p == t.first_pid),
-                                 t.first_pid, len(t.bpf), BTF_DIR, len(t.btf)))
+                                 t.first_pid, len(bpf), BTF_DIR, len(btf)))
     check(n > 0 and mine, "%s: strace logged no call of stackprof itself: is the filter "
           "broken?" % what, result)
     for want in must_open:
         check(any(want in p for p in mine), "%s: strace never saw stackprof open a path with "
               "%r in it (the log is not what it seems?)" % (what, want), result)
-    check(not t.bpf, "%s: %d bpf() calls:\n%s" % (what, len(t.bpf), "\n".join(t.bpf[:10])),
-          result)
-    check(not t.btf, "%s: %d calls touched %s:\n%s"
-          % (what, len(t.btf), BTF_DIR, "\n".join(t.btf[:10])), result)
+    check(not bpf, "%s: %d bpf() calls:\n%s" % (what, len(bpf), "\n".join(bpf[:10])), result)
+    check(not btf, "%s: %d calls touched %s:\n%s" % (what, len(btf), BTF_DIR,
+                                                      "\n".join(btf[:10])), result)
 
 
-def require_strace():
-    if not shutil.which("strace"):
-        sptest.skip("strace is not installed (scripts/install-deps.sh installs it)")
+require_strace = su.require
 
 
 # ---------------------------------------------------------------- cases
@@ -145,9 +105,9 @@ def test_control(d):
         sptest.skip("the control run uses x86_64's bpf syscall number")
     r, t = traced(d, "control", [sys.executable, "-c", code], timeout=30)
     check(r.rc == 0, "the control program failed", r)
-    check(len(t.bpf) == 1, "strace saw %d bpf() calls of a program that makes one:\n%s"
-          % (len(t.bpf), "\n".join(t.lines[-20:])), r)
-    check(t.btf, "strace did not see a program stat %s/vmlinux" % BTF_DIR, r)
+    check(len(t.named("bpf")) == 1, "strace saw %d bpf() calls of a program that makes one:"
+          "\n%s" % (len(t.named("bpf")), "\n".join(t.lines[-20:])), r)
+    check(t.lines_with(BTF_DIR), "strace did not see a program stat %s/vmlinux" % BTF_DIR, r)
 
 
 def test_oncpu(d):
