@@ -10,12 +10,13 @@ open or stat), and copies those events' format and id files into DIR. Then:
     event's own fields are listed in reverse, every gap between fields gets an
     unknown field declared in it, sched_switch's prev_state (long, 8 bytes) and
     every syscall's fd (8 bytes) are declared `unsigned int`, 4 bytes, at the same
-    offset. offcpu -g on blocker and iowrite -g on writer still give the ground
-    truth their own tests check (test_offcpu_blocking.check_blocker: every blocking
-    within 10% of the workload's clock, the counts; iowrite_util.check_exact: every
-    function's bytes, requests, calls, failures exact). Under strace, neither opens
-    or stats anything under the kernel's tracefs events/ other than iowrite's own
-    uprobe group, and both read every copied event from DIR, and -v names DIR.
+    offset. Under strace, offcpu and iowrite open or stat nothing under the kernel's
+    tracefs events/ other than iowrite's own uprobe group, they read every copied
+    event from DIR, and -v names DIR. offcpu -g on blocker and iowrite -g on writer
+    (without strace) still give the ground truth their own tests check
+    (test_offcpu_blocking.check_blocker: every blocking within 10% of the workload's
+    clock, the counts; iowrite_util.check_exact: every function's bytes, requests,
+    calls, failures exact).
 (b) a CONTRADICTING copy: sched_switch's next_pid declared at prev_pid's offset
     makes offcpu end every blocking the moment it starts (each blocking function
     gets under 10% of its truth), and sys_enter_write's count declared at fd's
@@ -138,48 +139,61 @@ def equivalent(sys_name, name, text):
     return new
 
 
+def test_reads_only_the_copy(d):
+    """(a) With STACKPROF_TRACEFS=DIR, offcpu and iowrite read every event they use from
+    DIR and nothing under the kernel's tracefs events/ (bar iowrite's own uprobe group);
+    -v names DIR. (Setup reads the formats whatever the command; `true` keeps it short.)"""
+    su.require()
+    root = make_copy(d, "equivalent", equivalent)
+    env = dict(os.environ, **{ENV: root})
+    for name in ("offcpu", "iowrite"):
+        out = sptest.output_path(d, name + "_true")
+        r, t = su.traced(d, name + "_true", [sptest.STACKPROF, name, "-v", "-o", out, "--",
+                                            "true"], timeout=60, env=env)
+        check(r.rc == 0, "%s with %s=%s failed" % (name, ENV, root), r)
+        check_reads_from(t, root, needed_events(d)[name], name, r, own_pid=t.first_pid)
+        if t.first_pid:
+            iu.check_no_probes_of(t.first_pid, r)
+
+
 def test_equivalent_offcpu(d):
     """(a) offcpu -g on blocker with reordered, padded, narrowed formats: the ground truth."""
-    su.require()
     root = make_copy(d, "equivalent", equivalent)
     text = tu.read_format(root, "sched", "sched_switch")
     check("unsigned int prev_state;\toffset:32;\tsize:4;" in text,
           "the edit did not narrow prev_state:\n" + text)
     out = sptest.output_path(d, "offcpu")
     truth_path = os.path.join(d, "offcpu.truth")
-    r, t = su.traced(d, "offcpu", ob.offcpu(out, "-v") + ["--"] + ob.blocker(truth_path),
-                     env=dict(os.environ, **{ENV: root}))
-    check_reads_from(t, root, needed_events(d)["offcpu"], "offcpu", r)
+    r = sptest.run(ob.offcpu(out) + ["--"] + ob.blocker(truth_path), timeout=90,
+                   env=dict(os.environ, **{ENV: root}))
     r, rep, blocked, _, truth = ob.finish(r, out, truth_path)
     ob.check_blocker(r, rep, blocked, truth, "offcpu, equivalent formats")
 
 
-def run_writer(d, name, root, extra=()):
-    """iowrite -g -v on writer with STACKPROF_TRACEFS=@root, under strace:
-    (result, trace, report, stacks, truth)."""
+def run_writer(d, name, root):
+    """iowrite -g -v on writer with STACKPROF_TRACEFS=@root; checks it left no probe:
+    (result, report, stacks, truth)."""
     out = sptest.output_path(d, name)
     truth_path = os.path.join(d, name + ".truth")
     files = iu.out_dir(d, name)
-    r, t = su.traced(d, name, iu.stackprof(["-g", "-v", "--top", 1000, "-o", out] + list(extra)
-                                           + ["--"]) + iu.writer(files, "--truth", truth_path),
-                     env=dict(os.environ, **{ENV: root}))
-    if t.first_pid:
-        iu.check_no_probes_of(t.first_pid, r)
+    with environ(**{ENV: root}):
+        r = iu.run(["-g", "-v", "--top", 1000, "-o", out, "--"]
+                   + iu.writer(files, "--truth", truth_path), timeout=60)
     check(r.rc == 0, "stackprof iowrite failed", r)
+    check("reading tracepoint formats from %s" % root in r.err,
+          "-v does not say the formats come from %s" % root, r)
     rep = iu.parse_report(r)
     iu.check_not_lost(rep, r)
     stacks = iu.parse_folded(out, r)
     truth = iu.read_truth(truth_path, r)
     iu.check_design(truth, files)
-    return r, t, rep, stacks, truth
+    return r, rep, stacks, truth
 
 
 def test_equivalent_iowrite(d):
     """(a) iowrite -g on writer with reordered, padded, narrowed formats: exact."""
-    su.require()
     root = make_copy(d, "equivalent", equivalent)
-    r, t, rep, stacks, truth = run_writer(d, "iowrite", root)
-    check_reads_from(t, root, needed_events(d)["iowrite"], "iowrite", r, own_pid=t.first_pid)
+    r, rep, stacks, truth = run_writer(d, "iowrite", root)
     check(not [x for x in r.err.split("\n") if "; skipped" in x],
           "the copy lacks events iowrite uses where the kernel has them:\n%s" % r.err, r)
     iu.check_exact(rep, stacks, truth, r)
@@ -213,7 +227,7 @@ def test_contradicting_iowrite(d):
     su.require()
     root = make_copy(d, "count_moved", lambda s, n, text: tu.move_field(
         text, "count", "fd") if (s, n) == ("syscalls", "sys_enter_write") else text)
-    r, _, rep, stacks, truth = run_writer(d, "iowrite", root)
+    r, rep, stacks, truth = run_writer(d, "iowrite", root)
     want = truth.vals("write_plain")
     got = rep.table.func("write_plain")
     sptest.log("  write_plain: truth %s, with count moved %s" % (want, got))
@@ -270,5 +284,5 @@ if __name__ == "__main__":
         tu.ensure_tracefs()
     except sptest.Skip as e:
         sptest._exit_skip(str(e))
-    sptest.main([test_equivalent_offcpu, test_equivalent_iowrite, test_contradicting_offcpu,
-                 test_contradicting_iowrite, test_errors])
+    sptest.main([test_reads_only_the_copy, test_equivalent_offcpu, test_equivalent_iowrite,
+                 test_contradicting_offcpu, test_contradicting_iowrite, test_errors])
