@@ -8,7 +8,7 @@ pkgs=(
 	libtraceevent-dev libtracefs-dev libelf-dev libdw-dev libjansson-dev
 	liblzma-dev zlib1g-dev libiberty-dev
 	linux-source-6.1
-	python3 python3-jsonschema linux-perf procps
+	python3 python3-jsonschema linux-perf procps strace
 	clang libclang-rt-14-dev
 )
 

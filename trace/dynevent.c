@@ -1,4 +1,11 @@
-/* tracefs dynamic events in our group: created, remembered, removed; stale groups swept. */
+/*
+ * tracefs dynamic events in our group: created, remembered, removed; stale groups swept.
+ *
+ * Everything here goes to the kernel's tracefs (tracefs__kernel_*), never to
+ * a STACKPROF_TRACEFS description root: a command written to uprobe_events
+ * must reach the kernel to create anything, and the events it creates (their
+ * ids, the lines of uprobe_events) exist only there.
+ */
 #define _GNU_SOURCE
 #include "dynevent.h"
 
@@ -81,6 +88,14 @@ static void dynevent__group(char *group)
 	snprintf(group, DYNEVENT_NAME_MAX, DYNEVENT_GROUP_PREFIX "%d", (int)dyn.owner);
 }
 
+bool dynevent__owns_group(const char *group)
+{
+	char own[DYNEVENT_NAME_MAX];
+
+	snprintf(own, sizeof(own), DYNEVENT_GROUP_PREFIX "%d", (int)getpid());
+	return group && !strcmp(group, own);
+}
+
 /*
  * Appends one command to @file. O_APPEND, never O_TRUNC: opening that file
  * with O_TRUNC deletes every event of its kind on the system, other tools'
@@ -93,7 +108,7 @@ static int dynevent__write_cmd(const char *file, const char *cmd)
 	ssize_t n;
 	int fd, err;
 
-	err = tracefs__file(file, path, sizeof(path));
+	err = tracefs__kernel_file(file, path, sizeof(path));
 	if (err)
 		return err;
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -158,7 +173,7 @@ static bool dynevent__exists(const char *group, const char *event)
 	struct stat st;
 
 	snprintf(rel, sizeof(rel), "events/%s/%s", group, event);
-	return !tracefs__file(rel, path, sizeof(path)) && !stat(path, &st);
+	return !tracefs__kernel_file(rel, path, sizeof(path)) && !stat(path, &st);
 }
 
 int dynevent__create(const char *file, const char *type, const char *name, const char *spec,
@@ -240,7 +255,7 @@ int dynevent__id(const char *group, const char *event, uint64_t *id)
 	int err = 0;
 
 	snprintf(rel, sizeof(rel), "events/%s/%s/id", group, event);
-	buf = tracefs__read(rel, NULL);
+	buf = tracefs__kernel_read(rel, NULL);
 	if (!buf)
 		return -errno;
 	errno = 0;
@@ -387,7 +402,7 @@ int dynevent__cleanup_stale(const char *file)
 
 	if (!tracefs__path())
 		return -errno;
-	buf = tracefs__read(file, NULL);
+	buf = tracefs__kernel_read(file, NULL);
 	if (!buf) {
 		err = -errno;
 		/* No such file: no such events either, stale or not. */

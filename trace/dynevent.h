@@ -33,6 +33,13 @@ int dynevent__create(const char *file, const char *type, const char *name, const
  */
 int dynevent__delete(const char *file, const char *event);
 
+/*
+ * Whether @group is this process's own group ("stackprof_<pid>"): its
+ * events exist only in the kernel's tracefs, never in a STACKPROF_TRACEFS
+ * copy.
+ */
+bool dynevent__owns_group(const char *group);
+
 /* Reads the tracepoint id the kernel gave event @group/@event. Returns 0 or -errno. */
 int dynevent__id(const char *group, const char *event, uint64_t *id);
 

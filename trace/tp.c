@@ -13,6 +13,7 @@
 #include <traceevent/event-parse.h>
 
 #include "core/log.h"
+#include "trace/dynevent.h"
 #include "trace/tracefs.h"
 
 struct tp_field {
@@ -166,6 +167,37 @@ struct tp *tp__parse(const char *sys, const char *format_text, size_t len)
 	return tp__parse_named(sys, what, format_text, len);
 }
 
+/*
+ * Where events/@sys/... is read from. Tracepoint layouts come from the
+ * description root (the kernel's tracefs, or a STACKPROF_TRACEFS copy);
+ * the uprobes this process created in its own group exist only in the
+ * kernel's tracefs.
+ */
+static int tp__file(const char *sys, const char *rel, char *buf, size_t len)
+{
+	if (dynevent__owns_group(sys))
+		return tracefs__kernel_file(rel, buf, len);
+	return tracefs__file(rel, buf, len);
+}
+
+static char *tp__read(const char *sys, const char *rel, size_t *lenp)
+{
+	if (dynevent__owns_group(sys))
+		return tracefs__kernel_read(rel, lenp);
+	return tracefs__read(rel, lenp);
+}
+
+/* Where a message says the files came from: " in STACKPROF_TRACEFS=DIR", or "". */
+static const char *tp__where(const char *sys, char *buf, size_t len)
+{
+	const char *dir = tracefs__override();
+
+	if (!dir || dynevent__owns_group(sys))
+		return "";
+	snprintf(buf, len, " in STACKPROF_TRACEFS=%s", dir);
+	return buf;
+}
+
 /* A name must stay one path component below events/. */
 static bool valid_component(const char *s)
 {
@@ -175,14 +207,14 @@ static bool valid_component(const char *s)
 /* Says why events/@sys/@name is missing or unreadable; returns -errno. */
 static int tp__check_dir(const char *sys, const char *name)
 {
-	char rel[PATH_MAX], path[PATH_MAX];
+	char rel[PATH_MAX], path[PATH_MAX], where[PATH_MAX + 32];
 	struct stat st;
 	int err;
 
 	snprintf(rel, sizeof(rel), "events/%s/%s", sys, name);
-	err = tracefs__file(rel, path, sizeof(path));
+	err = tp__file(sys, rel, path, sizeof(path));
 	if (err)
-		return err; /* tracefs__path() has said why */
+		return err; /* tracefs__root() has said why */
 	if (stat(path, &st) == 0)
 		return 0;
 	err = -errno;
@@ -191,8 +223,14 @@ static int tp__check_dir(const char *sys, const char *name)
 			err == -EACCES ? " (run as root)" : "");
 		return err;
 	}
+	if (tracefs__override() && !dynevent__owns_group(sys)) {
+		pr_warn("tp: no tracepoint %s:%s%s (%s/format is missing: copy it from the "
+			"kernel's tracefs)",
+			sys, name, tp__where(sys, where, sizeof(where)), path);
+		return -ENOENT;
+	}
 	snprintf(rel, sizeof(rel), "events/%s", sys);
-	if (!tracefs__file(rel, path, sizeof(path)) && stat(path, &st) != 0)
+	if (!tp__file(sys, rel, path, sizeof(path)) && stat(path, &st) != 0)
 		/* A config option removes whole groups (syscalls: CONFIG_FTRACE_SYSCALLS). */
 		pr_warn("tp: tracepoint %s:%s does not exist on this kernel (it has no '%s' "
 			"event group)",
@@ -210,12 +248,12 @@ bool tp__exists(const char *sys, const char *name)
 	if (!valid_component(sys) || !valid_component(name))
 		return false;
 	snprintf(rel, sizeof(rel), "events/%s/%s", sys, name);
-	return !tracefs__file(rel, path, sizeof(path)) && !stat(path, &st);
+	return !tp__file(sys, rel, path, sizeof(path)) && !stat(path, &st);
 }
 
 struct tp *tp__load(const char *sys, const char *name)
 {
-	char rel[PATH_MAX], what[PATH_MAX];
+	char rel[PATH_MAX], what[PATH_MAX], where[PATH_MAX + 32];
 	char *text, *id_text, *end;
 	size_t len;
 	struct tp *tp;
@@ -234,10 +272,11 @@ struct tp *tp__load(const char *sys, const char *name)
 	snprintf(what, sizeof(what), "%s:%s", sys, name);
 
 	snprintf(rel, sizeof(rel), "events/%s/%s/format", sys, name);
-	text = tracefs__read(rel, &len);
+	text = tp__read(sys, rel, &len);
 	if (!text) {
 		err = -errno;
-		pr_warn("tp: cannot read the format of %s: %s%s", what, strerror(-err),
+		pr_warn("tp: cannot read the format of %s%s: %s%s", what,
+			tp__where(sys, where, sizeof(where)), strerror(-err),
 			err == -EACCES ? " (run as root)" : "");
 		errno = -err;
 		return NULL;
@@ -253,7 +292,7 @@ struct tp *tp__load(const char *sys, const char *name)
 	 * is the documented interface, so it wins.
 	 */
 	snprintf(rel, sizeof(rel), "events/%s/%s/id", sys, name);
-	id_text = tracefs__read(rel, NULL);
+	id_text = tp__read(sys, rel, NULL);
 	if (!id_text) {
 		pr_debug("tp: %s: no id file (%s); using the format's ID %d", what, strerror(errno),
 			 tp->id);

@@ -14,14 +14,18 @@ struct tp;
 struct tp_field;
 
 /*
- * Loads SYS:NAME (e.g. "sched", "sched_switch") from tracefs. Returns NULL
- * with errno set: ENOENT for a tracepoint this kernel does not have (with a
- * pr_warn line), or the tracefs error.
+ * Loads SYS:NAME (e.g. "sched", "sched_switch"): its format and id from
+ * the description root (tracefs, or the STACKPROF_TRACEFS copy; see
+ * trace/tracefs.h), and from the kernel's tracefs when SYS is this
+ * process's own uprobe group. Returns NULL with errno set: ENOENT for a
+ * tracepoint this kernel (or the copy) does not have (with a pr_warn
+ * line), or the tracefs error.
  */
 struct tp *tp__load(const char *sys, const char *name);
 /*
- * Whether tracepoint SYS:NAME exists (tracefs is mounted if needed), for
- * optional tracepoints; says nothing when it does not.
+ * Whether tracepoint SYS:NAME exists where tp__load() would look (tracefs
+ * is mounted if needed), for optional tracepoints; says nothing when it
+ * does not.
  */
 bool tp__exists(const char *sys, const char *name);
 

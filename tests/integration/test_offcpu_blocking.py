@@ -81,14 +81,15 @@ def check_near_zero(stacks, func, what, limit=ZERO_MAX_US, result=None):
           % (what, func, got, limit, ou.summary(stacks)), result)
 
 
-def check_blocker(r, rep, blocked, truth, what, check_counts=True):
-    """The assertions shared by launch and attach mode, with the default states S,D."""
+def check_blocker(r, rep, blocked, truth, what, check_counts=True, tolerance=TOLERANCE):
+    """The assertions shared by launch and attach mode, with the default states S,D;
+    @tolerance is the relative one of each blocking function."""
     check(ou.states_set(rep.states) == {"S", "D"},
           "%s: header says states '%s', expected S and D by default" % (what, rep.states), r)
     if rep.lost():
         sptest.fail("%s: events lost on an almost idle workload: %s" % (what, rep.lost_lines), r)
     for func in BLOCKING:
-        check_function(blocked, func, truth.total(func), what, r)
+        check_function(blocked, func, truth.total(func), what, r, tolerance)
     check_near_zero(blocked, "cpu_burn", what, BURN_MAX_US, r)
     # The main thread's own accounting bounds all its off-CPU time from above:
     # wall - CPU since main(), minus nothing; its blockings after the last

@@ -1,20 +1,24 @@
 /*
  * Tracepoint formats: fixture format files (copied from a 6.18 kernel) are
  * parsed, raw records are built by hand at the offsets the files state, and
- * every kind of field is read back. As root, in a private mount namespace:
- * tracefs found or mounted (and unmounted again) from each starting state,
+ * every kind of field is read back, also from formats whose fields moved;
+ * STACKPROF_TRACEFS roots are read instead of tracefs. As root, in a
+ * private mount namespace: tracefs found or mounted (and unmounted again)
+ * from each starting state, each step forced with STACKPROF_TRACEFS_VIA,
  * the live sched_switch loaded and its id checked against the id file.
  */
 #define _GNU_SOURCE /* unshare() */
 #include "trace/tp.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <mntent.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -289,6 +293,221 @@ static void test_bad_formats(void)
 	tp__delete(NULL);
 }
 
+/*
+ * A sched_switch whose file lists the fields in another order, at other
+ * offsets and widths than any kernel, with a field no kernel has: every
+ * value must come from where this text says it is.
+ */
+static const char moved_format[] =
+	"name: sched_switch\n"
+	"ID: 9\n"
+	"format:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+	"\n"
+	"\tfield:char next_comm[16];\toffset:44;\tsize:16;\tsigned:0;\n"
+	"\tfield:pid_t next_pid;\toffset:8;\tsize:4;\tsigned:1;\n"
+	"\tfield:u64 stackprof_unknown;\toffset:60;\tsize:8;\tsigned:0;\n"
+	"\tfield:unsigned int prev_state;\toffset:12;\tsize:4;\tsigned:0;\n"
+	"\tfield:char prev_comm[16];\toffset:28;\tsize:16;\tsigned:0;\n"
+	"\tfield:int next_prio;\toffset:24;\tsize:4;\tsigned:1;\n"
+	"\tfield:pid_t prev_pid;\toffset:16;\tsize:4;\tsigned:1;\n"
+	"\tfield:int prev_prio;\toffset:20;\tsize:4;\tsigned:1;\n"
+	"\n"
+	"print fmt: \"prev_pid=%d prev_state=0x%x ==> next_pid=%d\", REC->prev_pid, "
+	"REC->prev_state, REC->next_pid\n";
+
+static void test_moved_offsets(void)
+{
+	struct tp *tp = tp__parse("sched", moved_format, sizeof(moved_format) - 1);
+	struct tp *real = load_fixture("sched", "sched_switch-6.18.format");
+	unsigned char raw[72] = {0};
+	char buf[256];
+
+	CHECK(tp != NULL && real != NULL);
+	if (!tp || !real)
+		goto out;
+	CHECK_EQ_U64(tp__size(tp), 68);
+	CHECK_EQ_U64(tp_field__size(tp__field(tp, "prev_state")), 4);
+	put(raw, 0, 9, 2);
+	put(raw, 8, 222, 4);		/* next_pid */
+	put(raw, 12, 0x101, 4);		/* prev_state */
+	put(raw, 16, 111, 4);		/* prev_pid */
+	put(raw, 20, (uint64_t)-3, 4);	/* prev_prio */
+	put(raw, 24, 120, 4);		/* next_prio */
+	memcpy(raw + 28, "prev", 4);
+	memcpy(raw + 44, "next", 4);
+	put(raw, 60, 0x1122334455667788ull, 8);
+	CHECK_EQ_U64(get(tp, "next_pid", raw, sizeof(raw)), 222);
+	CHECK_EQ_U64(get(tp, "prev_pid", raw, sizeof(raw)), 111);
+	CHECK_EQ_U64(get(tp, "prev_state", raw, sizeof(raw)), 0x101);
+	CHECK_EQ_U64(get(tp, "prev_prio", raw, sizeof(raw)), (uint64_t)-3);
+	CHECK_EQ_U64(get(tp, "next_prio", raw, sizeof(raw)), 120);
+	CHECK_EQ_U64(get(tp, "stackprof_unknown", raw, sizeof(raw)), 0x1122334455667788ull);
+	CHECK_STR(tp_field__str(tp__field(tp, "prev_comm"), raw, sizeof(raw), buf, sizeof(buf)),
+		  "prev");
+	CHECK_STR(tp_field__str(tp__field(tp, "next_comm"), raw, sizeof(raw), buf, sizeof(buf)),
+		  "next");
+	CHECK(tp__render(tp, raw, sizeof(raw), buf, sizeof(buf)) > 0);
+	CHECK_STR(buf, "prev_pid=111 prev_state=0x101 ==> next_pid=222");
+	/* The record ends with the unknown field: one byte less is too short. */
+	CHECK_EQ_U64(tp__render(tp, raw, 67, buf, sizeof(buf)), (uint64_t)-EINVAL);
+	/* The same bytes read through the 6.18 layout are other values. */
+	CHECK(get(real, "next_pid", raw, sizeof(raw)) != 222);
+	CHECK(get(real, "prev_pid", raw, sizeof(raw)) != 111);
+out:
+	tp__delete(tp);
+	tp__delete(real);
+}
+
+/* sys_enter_write with count declared where fd is: count reads fd's bytes. */
+static void test_moved_onto_other_field(void)
+{
+	char path[PATH_MAX], text[4096], *p;
+	unsigned char raw[40] = {0};
+	struct tp *tp;
+	size_t n;
+	FILE *f;
+
+	f = fopen(fixture_path("sys_enter_write-6.18.format", path, sizeof(path)), "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	p = strstr(text, "size_t count;\toffset:32;");
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	memcpy(p + strlen("size_t count;\toffset:"), "16", 2);
+	tp = tp__parse("syscalls", text, n);
+	CHECK(tp != NULL);
+	if (!tp)
+		return;
+	put(raw, 16, 7, 8);
+	put(raw, 32, 4096, 8);
+	CHECK_EQ_U64(get(tp, "fd", raw, sizeof(raw)), 7);
+	CHECK_EQ_U64(get(tp, "count", raw, sizeof(raw)), 7);
+	tp__delete(tp);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* Writes @text to @dir/@rel, making the directories on the way. */
+static int write_file(const char *dir, const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (char *slash = strchr(path + strlen(dir) + 1, '/'); slash;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) ? -errno : 0;
+}
+
+/*
+ * STACKPROF_TRACEFS: formats and ids come from a directory laid out as
+ * tracefs, and the kernel's tracefs is not even looked for. Needs no root.
+ */
+static void test_override_root(void)
+{
+	const char *tmp = getenv("STACKPROF_TEST_TMP");
+	char dir[PATH_MAX - 64], path[PATH_MAX], text[16384];
+	struct tp *tp;
+	size_t n;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/test_tp_root.%d", tmp && *tmp ? tmp : "/tmp", (int)getpid());
+	mkdir(dir, 0755);
+	f = fopen(fixture_path("sched_switch-6.18.format", path, sizeof(path)), "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	CHECK(write_file(dir, "events/sched/sched_switch/format", text) == 0);
+	CHECK(write_file(dir, "events/sched/sched_switch/id", "4242\n") == 0);
+	CHECK(write_file(dir, "events/sched/sched_wakeup/id", "4243\n") == 0);
+	CHECK(write_file(dir, "events/syscalls/sys_enter_write/format", moved_format) == 0);
+
+	tracefs__cleanup();
+	setenv("STACKPROF_TRACEFS", dir, 1);
+	CHECK_STR(tracefs__override(), dir);
+	CHECK_STR(tracefs__root(), dir);
+	tp = tp__load("sched", "sched_switch");
+	CHECK(tp != NULL);
+	if (tp) {
+		CHECK_EQ_U64(tp__id(tp), 4242); /* the id file wins over the format's ID */
+		CHECK_EQ_U64(tp__size(tp), 64);
+		tp__delete(tp);
+	}
+	/* Without an id file, the format's ID; the layout is the file's, whatever it says. */
+	tp = tp__load("syscalls", "sys_enter_write");
+	CHECK(tp != NULL);
+	if (tp) {
+		CHECK_EQ_U64(tp__id(tp), 9);
+		CHECK(tp__field(tp, "stackprof_unknown") != NULL);
+		tp__delete(tp);
+	}
+	CHECK(tp__exists("sched", "sched_switch"));
+	CHECK(!tp__exists("sched", "sched_process_exec"));
+	/* A directory without its format file. */
+	errno = 0;
+	CHECK(tp__load("sched", "sched_wakeup") == NULL);
+	CHECK_EQ_U64(errno, ENOENT);
+	errno = 0;
+	CHECK(tp__load("sched", "sched_process_exec") == NULL);
+	CHECK_EQ_U64(errno, ENOENT);
+	/* None of that needed the kernel's tracefs. */
+	CHECK(tracefs__via() == NULL);
+	tracefs__cleanup();
+
+	/* A root that is missing, or not a directory: an error, never a fallback. */
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	setenv("STACKPROF_TRACEFS", path, 1);
+	errno = 0;
+	CHECK(tracefs__root() == NULL);
+	CHECK_EQ_U64(errno, ENOENT);
+	errno = 0;
+	CHECK(tp__load("sched", "sched_switch") == NULL);
+	CHECK_EQ_U64(errno, ENOENT);
+	CHECK(!tp__exists("sched", "sched_switch"));
+	tracefs__cleanup();
+	snprintf(path, sizeof(path), "%s/events/sched/sched_switch/format", dir);
+	setenv("STACKPROF_TRACEFS", path, 1);
+	errno = 0;
+	CHECK(tracefs__root() == NULL);
+	CHECK_EQ_U64(errno, ENOTDIR);
+	CHECK(tracefs__via() == NULL);
+	tracefs__cleanup();
+
+	/* Empty means unset. */
+	setenv("STACKPROF_TRACEFS", "", 1);
+	CHECK(tracefs__override() == NULL);
+	unsetenv("STACKPROF_TRACEFS");
+	tracefs__cleanup();
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static int read_id_file(const char *sys, const char *name)
 {
 	char rel[256], path[PATH_MAX];
@@ -307,8 +526,8 @@ static int read_id_file(const char *sys, const char *name)
 	return id;
 }
 
-/* tracefs mounts in our namespace: at @dir, or anywhere when @dir is NULL. */
-static int count_tracefs(const char *dir)
+/* Mounts of @type in our namespace: at @dir, or anywhere when @dir is NULL. */
+static int count_mounts(const char *type, const char *dir)
 {
 	struct mntent *m;
 	int n = 0;
@@ -318,10 +537,15 @@ static int count_tracefs(const char *dir)
 	if (!f)
 		return -1;
 	while ((m = getmntent(f)))
-		if (!strcmp(m->mnt_type, "tracefs") && (!dir || !strcmp(m->mnt_dir, dir)))
+		if (!strcmp(m->mnt_type, type) && (!dir || !strcmp(m->mnt_dir, dir)))
 			n++;
 	endmntent(f);
 	return n;
+}
+
+static int count_tracefs(const char *dir)
+{
+	return count_mounts("tracefs", dir);
 }
 
 /*
@@ -387,6 +611,82 @@ static void test_live_tracepoints(void)
 	CHECK_EQ_U64(errno, EINVAL);
 }
 
+#define VIA_ENV "STACKPROF_TRACEFS_VIA"
+
+/* Resolves tracefs with STACKPROF_TRACEFS_VIA=@via; NULL on failure with errno kept. */
+static const char *forced(const char *via)
+{
+	tracefs__cleanup();
+	setenv(VIA_ENV, via, 1);
+	errno = 0;
+	return tracefs__path();
+}
+
+/* Each step of the chain forced, from each starting state; runs in our private namespace. */
+static void test_live_forced(void)
+{
+	const char *path;
+
+	unmount_tracing();
+	/* Nothing mounted: only "mount" can work. */
+	CHECK(forced("tracing") == NULL);
+	CHECK_EQ_U64(errno, ENOENT);
+	CHECK(tracefs__via() == NULL);
+	CHECK(forced("debugfs") == NULL);
+	CHECK_EQ_U64(errno, ENOENT);
+	CHECK(forced("no-such-step") == NULL);
+	CHECK_EQ_U64(errno, EINVAL);
+	CHECK_EQ_U64(count_tracefs(NULL), 0);
+	path = forced("mount");
+	CHECK_STR(path, "/sys/kernel/tracing");
+	CHECK_STR(tracefs__via(), "mount");
+	CHECK(tracefs__mounted_here());
+	CHECK_EQ_U64(count_tracefs("/sys/kernel/tracing"), 1);
+	CHECK_EQ_U64(read_id_file("sched", "sched_switch") > 0, 1);
+	tracefs__cleanup();
+	CHECK_EQ_U64(count_tracefs(NULL), 0);
+
+	/* tracefs mounted: "tracing" takes it and leaves it; "mount" cannot mount it twice. */
+	CHECK(mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0);
+	CHECK_STR(forced("tracing"), "/sys/kernel/tracing");
+	CHECK_STR(tracefs__via(), "tracing");
+	CHECK(!tracefs__mounted_here());
+	CHECK(forced("mount") == NULL);
+	CHECK_EQ_U64(errno, EBUSY);
+	CHECK(forced("debugfs") == NULL);
+	tracefs__cleanup();
+	CHECK_EQ_U64(count_tracefs("/sys/kernel/tracing"), 1);
+
+	/* Both: "debugfs" takes debugfs' tracing/, the chain prefers the tracefs mount. */
+	if (mount("nodev", "/sys/kernel/debug", "debugfs", 0, NULL) == 0) {
+		CHECK_STR(forced("debugfs"), "/sys/kernel/debug/tracing");
+		CHECK_STR(tracefs__via(), "debugfs");
+		CHECK(!tracefs__mounted_here());
+		CHECK_EQ_U64(read_id_file("sched", "sched_switch") > 0, 1);
+		tracefs__cleanup();
+		unsetenv(VIA_ENV);
+		CHECK_STR(tracefs__path(), "/sys/kernel/tracing");
+		CHECK_STR(tracefs__via(), "tracing");
+		tracefs__cleanup();
+		CHECK_EQ_U64(count_mounts("debugfs", "/sys/kernel/debug"), 1);
+	} else {
+		printf("skip the forced debugfs case: mounting debugfs: %s\n", strerror(errno));
+	}
+	unmount_tracing();
+
+	/* Someone mounts over our tracefs meanwhile: theirs stays, and so does ours below it. */
+	CHECK_STR(forced("mount"), "/sys/kernel/tracing");
+	CHECK(mount("none", "/sys/kernel/tracing", "tmpfs", 0, NULL) == 0);
+	tracefs__cleanup();
+	CHECK_EQ_U64(count_mounts("tmpfs", "/sys/kernel/tracing"), 1);
+	CHECK_EQ_U64(count_tracefs("/sys/kernel/tracing"), 1);
+	umount2("/sys/kernel/tracing", MNT_DETACH);
+	unmount_tracing();
+	CHECK_EQ_U64(count_tracefs(NULL), 0);
+	unsetenv(VIA_ENV);
+	tracefs__cleanup();
+}
+
 static void test_live(void)
 {
 	const char *path;
@@ -431,6 +731,7 @@ static void test_live(void)
 	} else {
 		printf("skip the debugfs case: mounting debugfs: %s\n", strerror(errno));
 	}
+	test_live_forced();
 }
 
 int main(void)
@@ -440,6 +741,9 @@ int main(void)
 	test_sys_enter_write();
 	test_data_loc();
 	test_bad_formats();
+	test_moved_offsets();
+	test_moved_onto_other_field();
+	test_override_root();
 	test_live();
 	CHECK_DONE();
 }

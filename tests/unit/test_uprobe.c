@@ -361,7 +361,7 @@ static int write_events(const char *cmd)
 	char path[PATH_MAX];
 	int fd, err = 0;
 
-	if (tracefs__file("uprobe_events", path, sizeof(path)))
+	if (tracefs__kernel_file("uprobe_events", path, sizeof(path)))
 		return -ENOENT;
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
@@ -375,7 +375,7 @@ static int write_events(const char *cmd)
 /* How many lines of uprobe_events contain @needle. */
 static int count_events(const char *needle)
 {
-	char *buf = tracefs__read("uprobe_events", NULL), *p;
+	char *buf = tracefs__kernel_read("uprobe_events", NULL), *p;
 	int n = 0;
 
 	if (!buf)
@@ -788,7 +788,7 @@ static void test_kernel(void)
 		return;
 	}
 	mounted = tracefs__mounted_here();
-	before = tracefs__read("uprobe_events", NULL);
+	before = tracefs__kernel_read("uprobe_events", NULL);
 	if (!before) {
 		check_skip("kernel part", "no uprobe_events in tracefs (CONFIG_UPROBE_EVENTS off)");
 		goto out_unmount;
@@ -798,7 +798,7 @@ static void test_kernel(void)
 	test_fetch_args();
 	test_stale_processes(other);
 	strcat(group, "/");
-	after = tracefs__read("uprobe_events", NULL);
+	after = tracefs__kernel_read("uprobe_events", NULL);
 	CHECK(after != NULL);
 	if (after) {
 		check_untouched(before, after);
