@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addrspace.h"
 #include "core/hash.h"
@@ -28,6 +29,12 @@
  */
 #define PROC_UNREADABLE 0
 #define PROC_UNSEEN 1
+/*
+ * Without mmap records, how often one process's maps may be read again for
+ * addresses in no known mapping: JIT code is in anonymous memory, which
+ * /proc never names, and must not cost a read per sample.
+ */
+#define REFRESH_INTERVAL_NS (100 * 1000000ULL)
 
 static const char unknown[] = "[unknown]";
 
@@ -52,6 +59,9 @@ struct syms {
 	size_t nr_labels, cap_labels;
 	struct arena_chunk *arena;
 	size_t arena_bytes;
+	bool proc_refresh;	     /* no mmap records: /proc is the only source */
+	struct u64map *refreshed;    /* pid -> CLOCK_MONOTONIC ns of its last re-read */
+	uint64_t nr_refreshes;
 };
 
 static void *arena_alloc(struct syms *s, size_t n)
@@ -89,8 +99,9 @@ struct syms *syms__new(const char *kallsyms)
 	s->user_names = u64map__new();
 	s->kernel_names = u64map__new();
 	s->label_ids = u64map__new();
+	s->refreshed = u64map__new();
 	if (!s->kallsyms_path || !s->dsos || !s->procs || !s->comms || !s->user_names ||
-	    !s->kernel_names || !s->label_ids) {
+	    !s->kernel_names || !s->label_ids || !s->refreshed) {
 		syms__delete(s);
 		errno = ENOMEM;
 		return NULL;
@@ -119,6 +130,7 @@ void syms__delete(struct syms *s)
 	u64map__delete(s->user_names);
 	u64map__delete(s->kernel_names);
 	u64map__delete(s->label_ids);
+	u64map__delete(s->refreshed);
 	free(s->labels);
 	dsos__delete(s->dsos);
 	kallsyms__delete(s->ksyms);
@@ -217,6 +229,9 @@ void syms__exec(struct syms *s, uint32_t pid)
 
 	if (as)
 		addrspace__clear(as);
+	/* No MMAP2 records will describe the new image: /proc has it, if the process lives. */
+	if (as && s->proc_refresh)
+		syms__proc_reread(s, pid);
 }
 
 void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
@@ -244,6 +259,12 @@ void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
 	} else {
 		addrspace__delete(old);
 	}
+	/*
+	 * Without mmap records the parent's model may be behind what it
+	 * mapped lately, and the child's copy with it: /proc has the child.
+	 */
+	if (child && s->proc_refresh)
+		syms__proc_reread(s, pid);
 	/* The child starts with its parent's name; a later COMM record corrects it. */
 	if (u64map__get(s->comms, ppid, &val)) {
 		comm = (const char *)(uintptr_t)val;
@@ -484,6 +505,53 @@ int syms__proc_load(struct syms *s, uint32_t pid)
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void syms__set_proc_refresh(struct syms *s, bool on)
+{
+	s->proc_refresh = on;
+}
+
+int syms__proc_reread(struct syms *s, uint32_t pid)
+{
+	char path[64];
+	FILE *f;
+	int err;
+
+	u64map__put(s->refreshed, pid, mono_ns());
+	s->nr_refreshes++;
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		err = -errno;
+		pr_debug("syms: cannot read %s again: %s", path, strerror(-err));
+		return err;
+	}
+	/* Merged: mappings gone since stay, so samples still queued from before are named. */
+	err = syms__maps_read(s, pid, f);
+	fclose(f);
+	return err;
+}
+
+/* An address in no known mapping of @pid, without mmap records: /proc may know it by now. */
+static struct addrspace *refresh_for_miss(struct syms *s, uint32_t pid)
+{
+	uint64_t last, now = mono_ns();
+	bool tried;
+
+	if (u64map__get(s->refreshed, pid, &last) && now - last < REFRESH_INTERVAL_NS)
+		return NULL;
+	if (syms__proc_reread(s, pid))
+		return NULL;
+	return proc_get(s, pid, &tried);
+}
+
 uint64_t syms__encode_user(struct syms *s, uint32_t pid, uint64_t ip)
 {
 	const struct addrspace_map *m;
@@ -497,6 +565,10 @@ uint64_t syms__encode_user(struct syms *s, uint32_t pid, uint64_t ip)
 		as = proc_get(s, pid, &tried);
 	}
 	m = as ? addrspace__find(as, ip) : NULL;
+	if (!m && s->proc_refresh) {
+		as = refresh_for_miss(s, pid);
+		m = as ? addrspace__find(as, ip) : NULL;
+	}
 	if (m) {
 		off = ip - m->start + m->pgoff;
 		/* A pgoff from a corrupt record could push it past 48 bits. */
@@ -621,6 +693,30 @@ const char *syms__dso_path(struct syms *s, uint32_t id)
 	return dsos__path(s->dsos, id);
 }
 
+void syms__set_build_id(struct syms *s, uint32_t pid, const char *filename,
+			const uint8_t *build_id, size_t size)
+{
+	char hex[2 * DSOS_BUILD_ID_MAX + 1];
+	uint32_t id;
+
+	if (is_anonymous(filename) || !size)
+		return;
+	id = dsos__intern(s->dsos, filename, pid);
+	if (id && dsos__set_build_id(s->dsos, id, build_id, size) == 1 &&
+	    dsos__build_id(s->dsos, id, hex, sizeof(hex)))
+		pr_debug("syms: %s has build-id %s (from its MMAP2 record)", filename, hex);
+}
+
+size_t syms__dso_build_id(struct syms *s, uint32_t id, char *hex, size_t size)
+{
+	return dsos__build_id(s->dsos, id, hex, size);
+}
+
+uint64_t syms__nr_refreshes(const struct syms *s)
+{
+	return s->nr_refreshes;
+}
+
 static void add_addrspace_bytes(void *ctx, uint64_t pid, uint64_t val)
 {
 	uint64_t *bytes = ctx;
@@ -637,6 +733,7 @@ uint64_t syms__bytes(const struct syms *s)
 	bytes += u64map__bytes(s->procs) + u64map__bytes(s->comms);
 	bytes += u64map__bytes(s->user_names) + u64map__bytes(s->kernel_names);
 	bytes += u64map__bytes(s->label_ids) + s->cap_labels * sizeof(*s->labels);
+	bytes += u64map__bytes(s->refreshed);
 	u64map__for_each(s->procs, add_addrspace_bytes, &bytes);
 	bytes += dsos__bytes(s->dsos);
 	bytes += kallsyms__bytes(s->ksyms);
