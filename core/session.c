@@ -6,6 +6,7 @@
  */
 #include "session.h"
 #include "features.h"
+#include "limits.h"
 #include "log.h"
 #include "order.h"
 #include "perfclock.h"
@@ -28,7 +29,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -109,6 +109,7 @@ struct session {
 	uint64_t clock_err;
 	uint64_t *ring_time; /* per ring: time of the last record read from it */
 	size_t nr_rings;
+	bool kernel_dropped; /* kernel.perf_event_paranoid: user space only */
 
 	uint64_t nr_records, nr_samples, nr_bad, nr_dup;
 	struct queued *recent[SESSION_RECENT]; /* last records delivered, for duplicate() */
@@ -363,55 +364,6 @@ static int build_id_index(struct session *s)
 	return 0;
 }
 
-static int read_paranoid(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
-	int v = 2;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = 2;
-		fclose(f);
-	}
-	return v;
-}
-
-/* One line naming the event, the errno text and the usual cause. */
-static void explain_open_error(struct session *s, const struct sp_event *ev, int err)
-{
-	const char *who = s->prof->name;
-
-	switch (-err) {
-	case EACCES:
-	case EPERM:
-		pr_warn("%s: cannot open %s: %s (run as root or lower kernel.perf_event_paranoid, now %d)",
-			who, ev->name, strerror(-err), read_paranoid());
-		break;
-	case ENOENT:
-	case EOPNOTSUPP:
-	case ENODEV:
-		pr_warn("%s: cannot open %s: %s (this kernel or CPU does not provide it)", who,
-			ev->name, strerror(-err));
-		break;
-	case ESRCH:
-		pr_warn("%s: cannot open %s: the target exited before profiling started", who,
-			ev->name);
-		break;
-	case EMFILE:
-	case ENFILE:
-		pr_warn("%s: cannot open %s: %s (raise the open-file limit: ulimit -n)", who,
-			ev->name, strerror(-err));
-		break;
-	case EINVAL:
-		pr_warn("%s: cannot open %s: %s (the kernel refused its settings; a frequency above "
-			"kernel.perf_event_max_sample_rate is a common cause)",
-			who, ev->name, strerror(-err));
-		break;
-	default:
-		pr_warn("%s: cannot open %s: %s", who, ev->name, strerror(-err));
-	}
-}
-
 static int apply_filter(struct session *s, struct sp_event *ev)
 {
 	struct perf_evsel *evsel = ev->evsel;
@@ -487,21 +439,49 @@ static int build_maps(struct session *s)
 	return s->cpus && s->threads ? 0 : -ENOMEM;
 }
 
-/*
- * Every event is opened once per CPU and per target thread, so a process
- * with many threads needs more fds than the usual soft limit of 1024: take
- * the hard limit, which needs no privilege.
- */
-static void raise_nofile(void)
+/* Rings libperf maps: one per CPU the events watch (every fd on a CPU writes to its ring). */
+static int nr_rings_needed(const struct session *s)
 {
-	struct rlimit rl;
+	int n = perf_cpu_map__nr(s->cpus);
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
-		return;
-	pr_debug("raising the open-file limit from %llu to %llu", (unsigned long long)rl.rlim_cur,
-		 (unsigned long long)rl.rlim_max);
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
+	for (int i = 0; i < s->nr_events; i++)
+		if (s->events[i].cpu_wide && online > n)
+			n = (int)online;
+	return n;
+}
+
+/*
+ * kernel.perf_event_paranoid >= 2 keeps a user without CAP_PERFMON out of
+ * the kernel, but lets it profile its own tasks in user space: probe, then
+ * fall back to that, with a warning, for task targets. Events already
+ * opened are closed to be opened again alike.
+ */
+static bool drop_kernel(struct session *s, const struct sp_event *failed, int err)
+{
+	const struct sp_opts *o = s->opts;
+
+	if ((err != -EACCES && err != -EPERM) || s->kernel_dropped || geteuid() == 0 ||
+	    o->target.system_wide || o->kernel_only || failed->cpu_wide ||
+	    failed->attr.type == PERF_TYPE_TRACEPOINT || failed->attr.exclude_kernel)
+		return false;
+	for (int i = 0; i < s->nr_events; i++) {
+		struct sp_event *ev = &s->events[i];
+
+		perf_evsel__close(ev->evsel);
+		/* Tracepoints fire in the kernel: excluding it would silence them. */
+		if (ev->attr.type != PERF_TYPE_TRACEPOINT) {
+			ev->attr.exclude_kernel = ev->evsel->attr.exclude_kernel = 1;
+			ev->attr.exclude_hv = ev->evsel->attr.exclude_hv = 1;
+		}
+	}
+	s->kernel_dropped = true;
+	s->opts->user_only = true;
+	pr_warn("%s: kernel.perf_event_paranoid is %d: this user may not sample the kernel, "
+		"profiling user space only (for kernel frames run as root, 'sysctl "
+		"kernel.perf_event_paranoid=1', or 'setcap cap_perfmon+ep %s')",
+		s->prof->name, limits__paranoid(), limits__self_exe());
+	return true;
 }
 
 static int open_events(struct session *s)
@@ -509,6 +489,9 @@ static int open_events(struct session *s)
 	const struct target *t = &s->opts->target;
 	int err;
 
+	err = limits__fit_ring_pages(s->prof->name, nr_rings_needed(s), &s->opts->mmap_pages);
+	if (err)
+		return err;
 	s->evlist = perf_evlist__new();
 	if (!s->evlist)
 		return -ENOMEM;
@@ -540,8 +523,13 @@ static int open_events(struct session *s)
 
 		err = perf_evsel__open(ev->evsel, perf_evsel__cpus(ev->evsel),
 				       perf_evsel__threads(ev->evsel));
+		if (err && drop_kernel(s, ev, err)) {
+			i = -1; /* every event again, user space only */
+			continue;
+		}
 		if (err) {
-			explain_open_error(s, ev, err);
+			limits__explain_open_error(s->prof->name, ev->name, &ev->attr,
+						   t->system_wide || ev->cpu_wide, err);
 			return err;
 		}
 		if (ev->filter) {
@@ -931,7 +919,7 @@ int session__run(struct session *s)
 	}
 	if (!err)
 		err = build_maps(s);
-	raise_nofile();
+	limits__raise_nofile();
 	if (!err)
 		err = open_events(s);
 	if (!err)

@@ -82,11 +82,16 @@ static int oncpu_setup(struct session *s)
 	};
 	int idx;
 
+	/*
+	 * The kernel refuses a frequency above its limit (and lowers the limit
+	 * itself when sampling takes too long): sample at the limit instead.
+	 */
 	if (oncpu.freq > max) {
-		pr_warn("oncpu: frequency %llu Hz is above kernel.perf_event_max_sample_rate (%llu): "
-			"lower -F or raise the limit",
-			(unsigned long long)oncpu.freq, (unsigned long long)max);
-		return -EINVAL;
+		pr_warn("oncpu: -F %llu is above kernel.perf_event_max_sample_rate: sampling at "
+			"%llu Hz (raise it with 'sysctl kernel.perf_event_max_sample_rate=%llu')",
+			(unsigned long long)oncpu.freq, (unsigned long long)max,
+			(unsigned long long)oncpu.freq);
+		oncpu.freq = max;
 	}
 	attr.sample_freq = oncpu.freq;
 	if (o->callchain)
