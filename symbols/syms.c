@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addrspace.h"
 #include "core/hash.h"
@@ -651,6 +652,48 @@ const char *syms__user_name(struct syms *s, uint64_t loc, bool is_leaf)
 	return name;
 }
 
+static int read_sysctl(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * /proc/kallsyms lists every address as 0 to a reader kernel.kptr_restrict
+ * does not trust: 2 hides them from everyone, root included; 1 shows them
+ * with CAP_SYSLOG; 0 also to anyone kernel.perf_event_paranoid <= 1 lets
+ * sample the kernel. Says so once, with the fix that applies here.
+ */
+static void warn_hidden(const char *path)
+{
+	int kptr = read_sysctl("/proc/sys/kernel/kptr_restrict");
+	const char *fix;
+
+	if (strcmp(path, "/proc/kallsyms")) {
+		pr_warn("syms: kernel frames are shown as [unknown]: %s lists every kernel address "
+			"as 0 (copy /proc/kallsyms as root while kernel.kptr_restrict is below 2)",
+			path);
+		return;
+	}
+	if (kptr >= 2)
+		fix = "it hides them even from root: 'sysctl kernel.kptr_restrict=1'";
+	else if (geteuid() != 0 && kptr == 1)
+		fix = "it shows them only with CAP_SYSLOG: run as root, or 'sysctl "
+		      "kernel.kptr_restrict=0' with kernel.perf_event_paranoid <= 1";
+	else
+		fix = "run as root, or 'sysctl kernel.perf_event_paranoid=1'";
+	pr_warn("syms: kernel frames are shown as [unknown]: /proc/kallsyms hides kernel addresses "
+		"(kernel.kptr_restrict is %d; %s)",
+		kptr, fix);
+}
+
 static void load_kallsyms(struct syms *s)
 {
 	s->ksyms_tried = true;
@@ -658,11 +701,11 @@ static void load_kallsyms(struct syms *s)
 	if (!s->ksyms) {
 		int err = errno;
 
-		pr_warn("syms: cannot read kernel symbols from %s: %s%s", s->kallsyms_path,
-			strerror(err),
-			err == EPERM
-			    ? " (addresses hidden: run as root or set kernel.kptr_restrict=0)"
-			    : "");
+		if (err == EPERM)
+			warn_hidden(s->kallsyms_path);
+		else
+			pr_warn("syms: cannot read kernel symbols from %s: %s", s->kallsyms_path,
+				strerror(err));
 		return;
 	}
 	pr_debug("syms: %zu kernel symbols from %s", kallsyms__nr(s->ksyms), s->kallsyms_path);
