@@ -80,8 +80,11 @@ void features__say_fallback(enum feature f, const char *why)
 		return;
 	feat.said[f] = true;
 	if (!why) {
-		if (features__forced_off(f))
+		snprintf(buf, sizeof(buf), "STACKPROF_FORCE_NO_%s", info[f].name);
+		if (env_set(buf))
 			snprintf(buf, sizeof(buf), "forced by STACKPROF_FORCE_NO_%s", info[f].name);
+		else if (info[f].legacy_env && env_set(info[f].legacy_env))
+			snprintf(buf, sizeof(buf), "forced by %s", info[f].legacy_env);
 		else if (info[f].needs >= 0)
 			snprintf(buf, sizeof(buf), "needs %s", info[info[f].needs].name);
 		else
