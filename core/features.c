@@ -100,7 +100,7 @@ void features__reset(void)
 	feat.base_err = 1;
 }
 
-/* A counting software event on this thread, user space only: allowed at every paranoia level but 3. */
+/* A counting software event on this thread, user space only: allowed at paranoia 2 and below. */
 static void base_attr(struct perf_event_attr *a)
 {
 	memset(a, 0, sizeof(*a));

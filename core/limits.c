@@ -1,4 +1,4 @@
-/* Locked memory, open files and perf_event_paranoid: probed, worked around where allowed, explained. */
+/* Locked memory, open files, perf_event_paranoid: probed, worked around where allowed, explained. */
 #include "limits.h"
 #include "log.h"
 
@@ -157,7 +157,8 @@ int limits__fit_ring_pages(const char *who, int nr, unsigned int *pages)
 	}
 	if (n != want)
 		pr_warn("%s: %u-page ring buffers on %d CPUs do not fit (%s: %s; "
-			"kernel.perf_event_mlock_kb is %d): using %u pages per CPU, events may be lost",
+			"kernel.perf_event_mlock_kb is %d): using %u pages per CPU, events may be "
+			"lost",
 			who, want, nr, strerror(-first_err), ring_hint(first_err),
 			limits__sysctl(MLOCK_KB_PATH, -1), n);
 	*pages = n;
@@ -201,9 +202,9 @@ static void explain_permission(const char *who, const char *name,
 			"lockdown refuses perf events)",
 			who, name, strerror(-err));
 	} else if (paranoid > need) {
-		pr_warn("%s: cannot open %s: %s (%s needs kernel.perf_event_paranoid <= %d, now %d, "
-			"or CAP_PERFMON: run as root, 'sysctl kernel.perf_event_paranoid=%d', or "
-			"'setcap cap_perfmon+ep %s')",
+		pr_warn("%s: cannot open %s: %s (%s needs kernel.perf_event_paranoid <= %d, "
+			"now %d, or CAP_PERFMON: run as root, 'sysctl kernel.perf_event_paranoid=%d', "
+			"or 'setcap cap_perfmon+ep %s')",
 			who, name, strerror(-err), what, need, paranoid, need, limits__self_exe());
 	} else {
 		pr_warn("%s: cannot open %s: %s (a process of another user can only be profiled "

@@ -1,4 +1,4 @@
-/* Measures the offset from perf's local clock to CLOCK_MONOTONIC with page-fault samples; see perfclock.h. */
+/* Measures perf's local clock against CLOCK_MONOTONIC with page-fault samples (perfclock.h). */
 #include "perfclock.h"
 
 #include <errno.h>

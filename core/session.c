@@ -821,8 +821,8 @@ static void measure_clock(struct session *s)
 	int err = perfclock__measure(&s->clock_offset, &s->clock_err);
 
 	if (err) {
-		pr_warn("%s: cannot compare perf's clock with CLOCK_MONOTONIC: %s (record times are "
-			"used as they are; ordering and -d may be off)",
+		pr_warn("%s: cannot compare perf's clock with CLOCK_MONOTONIC: %s (record times "
+			"are used as they are; ordering and -d may be off)",
 			s->prof->name, strerror(-err));
 		s->clock_offset = 0;
 		return;

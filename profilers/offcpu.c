@@ -545,9 +545,9 @@ static int offcpu_report(struct session *s)
 			"explain",
 			(unsigned long long)off.unknown_state);
 	if (off.unmatched && !off.context_switch && !session__lost(s))
-		pr_warn("offcpu: %llu blockings were not counted: their thread was not seen switching "
-			"in (this kernel gives no context-switch records; threads created during the "
-			"run are affected)",
+		pr_warn("offcpu: %llu blockings were not counted: their thread was not seen "
+			"switching in (this kernel gives no context-switch records; threads created "
+			"during the run are affected)",
 			(unsigned long long)off.unmatched);
 	else
 		pr_info("offcpu: %llu blockings without a switch-in seen, not counted",

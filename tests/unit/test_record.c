@@ -105,8 +105,10 @@ static void finish(struct buf *b)
 
 static void test_mmap2_build_id(void)
 {
-	static const uint8_t bid[20] = { 0xde, 0x67, 0xd2, 0xb8, 0xf4, 0x1a, 0xd2, 0xe5, 0x68, 0xa1,
-					 0x02, 0xa5, 0x99, 0x14, 0x9c, 0x9d, 0xf1, 0x5e, 0xf3, 0x62 };
+	static const uint8_t bid[20] = {
+		0xde, 0x67, 0xd2, 0xb8, 0xf4, 0x1a, 0xd2, 0xe5, 0x68, 0xa1,
+		0x02, 0xa5, 0x99, 0x14, 0x9c, 0x9d, 0xf1, 0x5e, 0xf3, 0x62,
+	};
 	struct sp_record r;
 	struct buf b;
 
@@ -143,7 +145,10 @@ static void test_mmap2_build_id(void)
 
 static void test_bare_sideband(void)
 {
-	struct perf_event_header h = { .type = PERF_RECORD_COMM, .misc = PERF_RECORD_MISC_COMM_EXEC };
+	struct perf_event_header h = {
+		.type = PERF_RECORD_COMM,
+		.misc = PERF_RECORD_MISC_COMM_EXEC,
+	};
 	struct sp_record r;
 	struct buf b;
 
