@@ -181,6 +181,11 @@ size_t order_queue__len(const struct order_queue *q)
 	return q->len;
 }
 
+uint64_t order_queue__floor(const struct order_queue *q)
+{
+	return q->last_delivered;
+}
+
 uint64_t order_queue__late(const struct order_queue *q)
 {
 	return q->late;

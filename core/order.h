@@ -47,6 +47,12 @@ void order_queue__flush_all(struct order_queue *q);
 /* Number of queued records. */
 size_t order_queue__len(const struct order_queue *q);
 
+/*
+ * The oldest stamp a record pushed now can carry and still be delivered in
+ * order: the time of the last record delivered (0 before the first).
+ */
+uint64_t order_queue__floor(const struct order_queue *q);
+
 /* Records that arrived older than what was already delivered (should be 0). */
 uint64_t order_queue__late(const struct order_queue *q);
 

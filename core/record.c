@@ -164,6 +164,79 @@ static const char *bounded_string(const unsigned char *p, const unsigned char *e
 	return (const char *)p;
 }
 
+/* The body of a side-band record, between the header and any sample_id trailer. */
+static int decode_body(struct cursor *c, const struct perf_event_header *hdr,
+		       struct sp_record *rec)
+{
+	switch (hdr->type) {
+	case PERF_RECORD_MMAP2: {
+		const unsigned char *ids;
+
+		cur_u32_pair(c, &rec->pid, &rec->tid);
+		rec->addr = cur_u64(c);
+		rec->len = cur_u64(c);
+		rec->pgoff = cur_u64(c);
+		/*
+		 * 24 bytes: maj, min, ino, ino_generation; or, with the misc
+		 * flag, u8 build_id_size, 3 reserved bytes, build_id[20].
+		 */
+		ids = cur_bytes(c, 24);
+		cur_u32_pair(c, &rec->prot, &rec->flags);
+		if (c->bad)
+			return -EINVAL;
+		if ((hdr->misc & PERF_RECORD_MISC_MMAP_BUILD_ID) && ids[0] && ids[0] <= 20) {
+			rec->build_id_size = ids[0];
+			rec->build_id = ids + 4;
+		}
+		rec->filename = bounded_string(c->p, c->end);
+		return rec->filename ? 0 : -EINVAL;
+	}
+	case PERF_RECORD_COMM:
+		cur_u32_pair(c, &rec->pid, &rec->tid);
+		if (c->bad)
+			return -EINVAL;
+		rec->comm = bounded_string(c->p, c->end);
+		return rec->comm ? 0 : -EINVAL;
+	case PERF_RECORD_FORK:
+	case PERF_RECORD_EXIT:
+		cur_u32_pair(c, &rec->pid, &rec->ppid);
+		cur_u32_pair(c, &rec->tid, &rec->ptid);
+		rec->time = cur_u64(c);
+		break;
+	case PERF_RECORD_LOST:
+		cur_u64(c); /* id of the event that lost */
+		rec->lost = cur_u64(c);
+		break;
+	case PERF_RECORD_LOST_SAMPLES:
+		rec->lost = cur_u64(c);
+		break;
+	case PERF_RECORD_THROTTLE:
+	case PERF_RECORD_UNTHROTTLE:
+		rec->time = cur_u64(c);
+		break;
+	case PERF_RECORD_SWITCH_CPU_WIDE:
+		cur_u32_pair(c, &rec->next_prev_pid, &rec->next_prev_tid);
+		break;
+	default:
+		/* Known-size-agnostic: SWITCH and others need only the sample_id. */
+		break;
+	}
+	return c->bad ? -EINVAL : 0;
+}
+
+static void cursor_init(struct cursor *c, const void *ev, struct sp_record *rec)
+{
+	const struct perf_event_header *hdr = ev;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->evidx = -1;
+	rec->type = hdr->type;
+	rec->misc = hdr->misc;
+	c->p = (const unsigned char *)ev + sizeof(*hdr);
+	c->end = (const unsigned char *)ev + hdr->size;
+	c->bad = 0;
+}
+
 int record__decode(const void *ev, struct sp_record *rec,
 		   const struct sp_record_format *(*fmt_of)(void *ctx, uint64_t id,
 							    int *evidx),
@@ -175,15 +248,11 @@ int record__decode(const void *ev, struct sp_record *rec,
 	const unsigned char *trailer;
 	uint64_t id;
 
-	memset(rec, 0, sizeof(*rec));
-	rec->evidx = -1;
-	if (hdr->size < sizeof(*hdr))
+	if (hdr->size < sizeof(*hdr)) {
+		memset(rec, 0, sizeof(*rec));
 		return -EINVAL;
-	rec->type = hdr->type;
-	rec->misc = hdr->misc;
-	c.p = (const unsigned char *)ev + sizeof(*hdr);
-	c.end = (const unsigned char *)ev + hdr->size;
-	c.bad = 0;
+	}
+	cursor_init(&c, ev, rec);
 
 	/*
 	 * Every event carries PERF_SAMPLE_IDENTIFIER: first word of a sample,
@@ -214,50 +283,20 @@ int record__decode(const void *ev, struct sp_record *rec,
 		parse_sample_id(&t, fmt->sample_type, rec);
 	}
 	c.end = trailer;
+	return decode_body(&c, hdr, rec);
+}
 
-	switch (hdr->type) {
-	case PERF_RECORD_MMAP2:
-		cur_u32_pair(&c, &rec->pid, &rec->tid);
-		rec->addr = cur_u64(&c);
-		rec->len = cur_u64(&c);
-		rec->pgoff = cur_u64(&c);
-		cur_bytes(&c, 24); /* maj/min/ino/generation or build id */
-		cur_u32_pair(&c, &rec->prot, &rec->flags);
-		if (c.bad)
-			return -EINVAL;
-		rec->filename = bounded_string(c.p, c.end);
-		return rec->filename ? 0 : -EINVAL;
-	case PERF_RECORD_COMM:
-		cur_u32_pair(&c, &rec->pid, &rec->tid);
-		if (c.bad)
-			return -EINVAL;
-		rec->comm = bounded_string(c.p, c.end);
-		return rec->comm ? 0 : -EINVAL;
-	case PERF_RECORD_FORK:
-	case PERF_RECORD_EXIT:
-		cur_u32_pair(&c, &rec->pid, &rec->ppid);
-		cur_u32_pair(&c, &rec->tid, &rec->ptid);
-		rec->time = cur_u64(&c);
-		break;
-	case PERF_RECORD_LOST:
-		cur_u64(&c); /* id of the event that lost */
-		rec->lost = cur_u64(&c);
-		break;
-	case PERF_RECORD_LOST_SAMPLES:
-		rec->lost = cur_u64(&c);
-		break;
-	case PERF_RECORD_THROTTLE:
-	case PERF_RECORD_UNTHROTTLE:
-		rec->time = cur_u64(&c);
-		break;
-	case PERF_RECORD_SWITCH_CPU_WIDE:
-		cur_u32_pair(&c, &rec->next_prev_pid, &rec->next_prev_tid);
-		break;
-	default:
-		/* Known-size-agnostic: SWITCH and others need only the sample_id. */
-		break;
+int record__decode_bare(const void *ev, struct sp_record *rec)
+{
+	const struct perf_event_header *hdr = ev;
+	struct cursor c;
+
+	if (hdr->size < sizeof(*hdr) || hdr->type == PERF_RECORD_SAMPLE) {
+		memset(rec, 0, sizeof(*rec));
+		return -EINVAL;
 	}
-	return c.bad ? -EINVAL : 0;
+	cursor_init(&c, ev, rec);
+	return decode_body(&c, hdr, rec);
 }
 
 const char *record__type_name(uint32_t type)

@@ -38,6 +38,9 @@ struct sp_record {
 	uint64_t addr, len, pgoff;
 	uint32_t prot, flags;
 	const char *filename;
+	/* With PERF_RECORD_MISC_MMAP_BUILD_ID (attr.build_id, 5.12+), else 0 and NULL. */
+	uint32_t build_id_size;
+	const uint8_t *build_id;
 
 	/* COMM */
 	const char *comm;
@@ -73,6 +76,15 @@ int record__decode(const void *ev, struct sp_record *rec,
 		   const struct sp_record_format *(*fmt_of)(void *ctx, uint64_t id,
 							    int *evidx),
 		   void *ctx);
+
+/*
+ * Decodes a side-band record (any type but SAMPLE) written without the
+ * sample_id trailer, as a kernel without sample_id_all writes them: time,
+ * cpu and id are 0 unless the record's own body carries them (FORK, EXIT,
+ * THROTTLE carry a time), evidx is -1, pid/tid are the body's. Returns 0, or
+ * -EINVAL for a truncated or malformed record or a SAMPLE.
+ */
+int record__decode_bare(const void *ev, struct sp_record *rec);
 
 /* Name of a PERF_RECORD_* type, for debug output. */
 const char *record__type_name(uint32_t type);

@@ -5,8 +5,11 @@
  * side-band model kept up to date, and samples handed to the profiler.
  */
 #include "session.h"
+#include "features.h"
+#include "limits.h"
 #include "log.h"
 #include "order.h"
+#include "perfclock.h"
 #include "profiler.h"
 #include "record.h"
 #include "stack_table.h"
@@ -26,7 +29,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -101,6 +103,14 @@ struct session {
 	uint64_t start_time, end_time;
 	bool stop;
 
+	/* Kernel features in use (features.h) and what stands in for missing ones. */
+	bool sample_id_all, clockid, mmap2;
+	int64_t clock_offset; /* CLOCK_MONOTONIC - perf clock, without clockid */
+	uint64_t clock_err;
+	uint64_t *ring_time; /* per ring: time of the last record read from it */
+	size_t nr_rings;
+	bool kernel_dropped; /* kernel.perf_event_paranoid: user space only */
+
 	uint64_t nr_records, nr_samples, nr_bad, nr_dup;
 	struct queued *recent[SESSION_RECENT]; /* last records delivered, for duplicate() */
 	unsigned int recent_next;
@@ -145,6 +155,9 @@ struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
 	s->opts = opts;
 	s->sigfd = -1;
 	s->tracking_idx = -1;
+	s->sample_id_all = features__has(FEAT_SAMPLE_ID_ALL);
+	s->clockid = features__has(FEAT_CLOCKID);
+	s->mmap2 = features__has(FEAT_MMAP2);
 	s->syms = syms__new(opts->kallsyms);
 	s->queue = order_queue__new(deliver, s);
 	if (s->queue)
@@ -180,6 +193,7 @@ void session__delete(struct session *s)
 	for (int i = 0; i < s->nr_events; i++)
 		free(s->events[i].filter);
 	free(s->ids);
+	free(s->ring_time);
 	for (int i = 0; i < SESSION_RECENT; i++)
 		free(s->recent[i]);
 	for (int i = 0; i < s->nr_tps; i++)
@@ -220,20 +234,23 @@ int session__add_event(struct session *s, const struct perf_event_attr *attr, co
 	/*
 	 * The identifier finds a record's event before it is parsed; the clock
 	 * is CLOCK_MONOTONIC so records from every CPU (and the poll loop's
-	 * own clock reads, see order.c) compare.
+	 * own clock reads, see order.c) compare. Kernels without either bit
+	 * get the fallbacks in drain() (features.h).
 	 */
 	a->sample_type |= PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
 			  PERF_SAMPLE_CPU;
-	a->sample_id_all = 1;
+	a->sample_id_all = s->sample_id_all;
 	a->read_format |= PERF_FORMAT_ID;
-	a->use_clockid = 1;
-	a->clockid = CLOCK_MONOTONIC;
+	if (s->clockid) {
+		a->use_clockid = 1;
+		a->clockid = CLOCK_MONOTONIC;
+	}
 	a->disabled = 1;
 	kfilter__apply_sides(a, s->opts->user_only, s->opts->kernel_only,
 			     a->type != PERF_TYPE_TRACEPOINT);
 	ev->fmt.sample_type = a->sample_type;
 	ev->fmt.sample_regs_user = a->sample_regs_user;
-	ev->fmt.sample_id_all = 1;
+	ev->fmt.sample_id_all = s->sample_id_all;
 	return s->nr_events++;
 }
 
@@ -349,55 +366,6 @@ static int build_id_index(struct session *s)
 	return 0;
 }
 
-static int read_paranoid(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
-	int v = 2;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = 2;
-		fclose(f);
-	}
-	return v;
-}
-
-/* One line naming the event, the errno text and the usual cause. */
-static void explain_open_error(struct session *s, const struct sp_event *ev, int err)
-{
-	const char *who = s->prof->name;
-
-	switch (-err) {
-	case EACCES:
-	case EPERM:
-		pr_warn("%s: cannot open %s: %s (run as root or lower kernel.perf_event_paranoid, now %d)",
-			who, ev->name, strerror(-err), read_paranoid());
-		break;
-	case ENOENT:
-	case EOPNOTSUPP:
-	case ENODEV:
-		pr_warn("%s: cannot open %s: %s (this kernel or CPU does not provide it)", who,
-			ev->name, strerror(-err));
-		break;
-	case ESRCH:
-		pr_warn("%s: cannot open %s: the target exited before profiling started", who,
-			ev->name);
-		break;
-	case EMFILE:
-	case ENFILE:
-		pr_warn("%s: cannot open %s: %s (raise the open-file limit: ulimit -n)", who,
-			ev->name, strerror(-err));
-		break;
-	case EINVAL:
-		pr_warn("%s: cannot open %s: %s (the kernel refused its settings; a frequency above "
-			"kernel.perf_event_max_sample_rate is a common cause)",
-			who, ev->name, strerror(-err));
-		break;
-	default:
-		pr_warn("%s: cannot open %s: %s", who, ev->name, strerror(-err));
-	}
-}
-
 static int apply_filter(struct session *s, struct sp_event *ev)
 {
 	struct perf_evsel *evsel = ev->evsel;
@@ -423,14 +391,27 @@ static int add_tracking_event(struct session *s)
 	struct perf_event_attr a = {
 		.type = PERF_TYPE_SOFTWARE,
 		.config = PERF_COUNT_SW_DUMMY,
-		.mmap = 1,
-		.mmap2 = 1,
 		.comm = 1,
 		.comm_exec = 1,
 		.task = 1,
 	};
 	bool user_only = s->opts->user_only, kernel_only = s->opts->kernel_only;
 	int idx;
+
+	/*
+	 * Mappings: MMAP2 with the file's build-id, else with inode data;
+	 * without MMAP2 (before 3.16) no mmap records at all, and the model
+	 * reads /proc instead: the older plain MMAP records are not used.
+	 */
+	if (s->mmap2) {
+		a.mmap = 1;
+		a.mmap2 = 1;
+		a.build_id = features__has(FEAT_MMAP_BUILD_ID);
+	} else {
+		syms__set_proc_refresh(s->syms, true);
+		/* Says it, since MMAP_BUILD_ID needs MMAP2. */
+		features__has(FEAT_MMAP_BUILD_ID);
+	}
 
 	/* Side-band records are never filtered by side. */
 	s->opts->user_only = s->opts->kernel_only = false;
@@ -460,21 +441,49 @@ static int build_maps(struct session *s)
 	return s->cpus && s->threads ? 0 : -ENOMEM;
 }
 
-/*
- * Every event is opened once per CPU and per target thread, so a process
- * with many threads needs more fds than the usual soft limit of 1024: take
- * the hard limit, which needs no privilege.
- */
-static void raise_nofile(void)
+/* Rings libperf maps: one per CPU the events watch (every fd on a CPU writes to its ring). */
+static int nr_rings_needed(const struct session *s)
 {
-	struct rlimit rl;
+	int n = perf_cpu_map__nr(s->cpus);
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
-		return;
-	pr_debug("raising the open-file limit from %llu to %llu", (unsigned long long)rl.rlim_cur,
-		 (unsigned long long)rl.rlim_max);
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
+	for (int i = 0; i < s->nr_events; i++)
+		if (s->events[i].cpu_wide && online > n)
+			n = (int)online;
+	return n;
+}
+
+/*
+ * kernel.perf_event_paranoid >= 2 keeps a user without CAP_PERFMON out of
+ * the kernel, but lets it profile its own tasks in user space: probe, then
+ * fall back to that, with a warning, for task targets. Events already
+ * opened are closed to be opened again alike.
+ */
+static bool drop_kernel(struct session *s, const struct sp_event *failed, int err)
+{
+	const struct sp_opts *o = s->opts;
+
+	if ((err != -EACCES && err != -EPERM) || s->kernel_dropped || geteuid() == 0 ||
+	    o->target.system_wide || o->kernel_only || failed->cpu_wide ||
+	    failed->attr.type == PERF_TYPE_TRACEPOINT || failed->attr.exclude_kernel)
+		return false;
+	for (int i = 0; i < s->nr_events; i++) {
+		struct sp_event *ev = &s->events[i];
+
+		perf_evsel__close(ev->evsel);
+		/* Tracepoints fire in the kernel: excluding it would silence them. */
+		if (ev->attr.type != PERF_TYPE_TRACEPOINT) {
+			ev->attr.exclude_kernel = ev->evsel->attr.exclude_kernel = 1;
+			ev->attr.exclude_hv = ev->evsel->attr.exclude_hv = 1;
+		}
+	}
+	s->kernel_dropped = true;
+	s->opts->user_only = true;
+	pr_warn("%s: kernel.perf_event_paranoid is %d: this user may not sample the kernel, "
+		"profiling user space only (for kernel frames run as root, 'sysctl "
+		"kernel.perf_event_paranoid=1', or 'setcap cap_perfmon+ep %s')",
+		s->prof->name, limits__paranoid(), limits__self_exe());
+	return true;
 }
 
 static int open_events(struct session *s)
@@ -482,6 +491,9 @@ static int open_events(struct session *s)
 	const struct target *t = &s->opts->target;
 	int err;
 
+	err = limits__fit_ring_pages(s->prof->name, nr_rings_needed(s), &s->opts->mmap_pages);
+	if (err)
+		return err;
 	s->evlist = perf_evlist__new();
 	if (!s->evlist)
 		return -ENOMEM;
@@ -513,8 +525,13 @@ static int open_events(struct session *s)
 
 		err = perf_evsel__open(ev->evsel, perf_evsel__cpus(ev->evsel),
 				       perf_evsel__threads(ev->evsel));
+		if (err && drop_kernel(s, ev, err)) {
+			i = -1; /* every event again, user space only */
+			continue;
+		}
 		if (err) {
-			explain_open_error(s, ev, err);
+			limits__explain_open_error(s->prof->name, ev->name, &ev->attr,
+						   t->system_wide || ev->cpu_wide, err);
 			return err;
 		}
 		if (ev->filter) {
@@ -532,6 +549,10 @@ static int open_events(struct session *s)
 			s->prof->name, s->opts->mmap_pages, strerror(-err));
 		return err;
 	}
+	s->nr_rings = (size_t)s->evlist->nr_mmaps;
+	s->ring_time = calloc(s->nr_rings ? s->nr_rings : 1, sizeof(*s->ring_time));
+	if (!s->ring_time)
+		return -ENOMEM;
 	return build_id_index(s);
 }
 
@@ -574,10 +595,51 @@ static void handle_signals(struct session *s)
 	}
 }
 
+/*
+ * Puts record @r, read from ring @ring, on the session's clock.
+ *
+ * Without use_clockid its time is perf's local clock: the offset measured at
+ * start moves it to CLOCK_MONOTONIC (perfclock.h). Without sample_id_all a
+ * side-band record carries no time (FORK, EXIT and THROTTLE keep the one
+ * in their body). Each ring is written in time order by its CPU, so such a
+ * record is ordered where it was read: it takes the time of the record
+ * before it in its ring, and sorts right after that record, ahead of
+ * anything stamped later on any CPU. Its true time lies between that and
+ * the next record of its ring, so against other CPUs it may be early by up
+ * to that gap (a mapping known a little early is harmless; a COMM or exec
+ * seen early can name a few samples of another CPU after the new image).
+ * It is never stamped older than what the ordering already delivered,
+ * where it would count as late.
+ */
+static void stamp(struct session *s, struct sp_record *r, size_t ring)
+{
+	if (r->time && !s->clockid)
+		r->time = (uint64_t)((int64_t)r->time + s->clock_offset);
+	if (!r->time) {
+		uint64_t floor = order_queue__floor(s->queue);
+
+		r->time = ring < s->nr_rings ? s->ring_time[ring] : 0;
+		if (r->time < floor)
+			r->time = floor;
+	}
+	if (ring < s->nr_rings)
+		s->ring_time[ring] = r->time;
+}
+
+static int decode(struct session *s, struct queued *q)
+{
+	const struct perf_event_header *h = (const void *)q->data;
+
+	if (!s->sample_id_all && h->type != PERF_RECORD_SAMPLE)
+		return record__decode_bare(q->data, &q->rec);
+	return record__decode(q->data, &q->rec, format_of, s);
+}
+
 /* Reads every ring to the end; see order.c for why a pass ends with ordered delivery. */
 static void drain(struct session *s)
 {
 	struct perf_mmap *map;
+	size_t ring = 0;
 
 	order_queue__pass(s->queue, session__now());
 	perf_evlist__for_each_mmap(s->evlist, map, false)
@@ -599,11 +661,12 @@ static void drain(struct session *s)
 			memcpy(q->data, ev, size);
 			perf_mmap__consume(map);
 			s->nr_records++;
-			if (record__decode(q->data, &q->rec, format_of, s)) {
+			if (decode(s, q)) {
 				s->nr_bad++;
 				free(q);
 				continue;
 			}
+			stamp(s, &q->rec, ring);
 			/*
 			 * A process first seen in a sample (system-wide, it may
 			 * predate the run) is read from /proc now, while it
@@ -625,6 +688,7 @@ static void drain(struct session *s)
 		 * kernel wrote since the last read_event(), which would be lost
 		 * without a trace. read_event() has already kept the position.
 		 */
+		ring++;
 	}
 	if (s->prof && s->prof->peek_end)
 		s->prof->peek_end(s);
@@ -641,6 +705,9 @@ static void apply_sideband(struct session *s, const struct sp_record *r)
 		if (!syms__knows(s->syms, r->pid))
 			syms__proc_load(s->syms, r->pid);
 		syms__mmap(s->syms, r->pid, r->addr, r->len, r->pgoff, r->filename);
+		if (r->build_id_size)
+			syms__set_build_id(s->syms, r->pid, r->filename, r->build_id,
+					   r->build_id_size);
 		break;
 	case PERF_RECORD_COMM:
 		if (r->misc & PERF_RECORD_MISC_COMM_EXEC)
@@ -750,6 +817,35 @@ static void end_child(struct session *s)
 	t->child = 0;
 }
 
+/* Without use_clockid: the offset from perf's clock to CLOCK_MONOTONIC (perfclock.h). */
+static void measure_clock(struct session *s)
+{
+	int err = perfclock__measure(&s->clock_offset, &s->clock_err);
+
+	if (err) {
+		pr_warn("%s: cannot compare perf's clock with CLOCK_MONOTONIC: %s (record times "
+			"are used as they are; ordering and -d may be off)",
+			s->prof->name, strerror(-err));
+		s->clock_offset = 0;
+		return;
+	}
+	pr_info("perf clock: CLOCK_MONOTONIC is perf's clock %+" PRId64 " ns (+-%" PRIu64 " ns)",
+		s->clock_offset, s->clock_err);
+}
+
+/* The offset measured again: how far the two clocks drifted apart over the run. */
+static void report_clock_drift(struct session *s)
+{
+	int64_t offset;
+	uint64_t err;
+
+	if (perfclock__measure(&offset, &err))
+		return;
+	pr_info("perf clock: drifted %+" PRId64 " ns from CLOCK_MONOTONIC over the run (+-%" PRIu64
+		" ns)",
+		offset - s->clock_offset, err + s->clock_err);
+}
+
 static int run_loop(struct session *s)
 {
 	const struct sp_opts *o = s->opts;
@@ -808,13 +904,7 @@ int session__run(struct session *s)
 		pr_warn("%s: profiler lacks setup, sample or report", s->prof->name);
 		return -EINVAL;
 	}
-	err = s->prof->setup(s);
-	if (err)
-		return err;
-	session__default_mmap_pages(s, SESSION_DEFAULT_MMAP_PAGES);
-	s->tracking_idx = add_tracking_event(s);
-	if (s->tracking_idx < 0)
-		return s->tracking_idx;
+	/* Forked first, held before exec: setup may then name the command's pid. */
 	if (t->argv) {
 		err = target__fork(t);
 		if (err) {
@@ -822,12 +912,22 @@ int session__run(struct session *s)
 			return err;
 		}
 	}
-	err = build_maps(s);
-	raise_nofile();
+	err = s->prof->setup(s);
+	if (!err) {
+		session__default_mmap_pages(s, SESSION_DEFAULT_MMAP_PAGES);
+		s->tracking_idx = add_tracking_event(s);
+		if (s->tracking_idx < 0)
+			err = s->tracking_idx;
+	}
+	if (!err)
+		err = build_maps(s);
+	limits__raise_nofile();
 	if (!err)
 		err = open_events(s);
 	if (!err)
 		err = setup_signals(s);
+	if (!err && !s->clockid)
+		measure_clock(s);
 	if (err) {
 		target__abort(t);
 		return err;
@@ -860,6 +960,11 @@ int session__run(struct session *s)
 	pr_info("%" PRIu64 " records, %" PRIu64 " samples, %" PRIu64 " undecodable, %" PRIu64
 		" duplicates dropped",
 		s->nr_records, s->nr_samples, s->nr_bad, s->nr_dup);
+	if (!s->clockid)
+		report_clock_drift(s);
+	if (!s->mmap2)
+		pr_info("without mmap records, /proc/PID/maps was read again %" PRIu64 " times",
+			syms__nr_refreshes(s->syms));
 out_restore:
 	sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
 	return err;

@@ -8,12 +8,14 @@
  * scheduler's own moment; per-task targets get a CPU-wide copy of the
  * tracepoint without call chains, filtered in the kernel to their threads),
  * and the context-switch record the kernel writes once the switch is done
- * (which also covers what the tracepoint misses). docs/offcpu.md says why.
+ * (which also covers what the tracepoint misses; kernels before 4.3 have
+ * none, and the tracepoint alone serves). docs/offcpu.md says why.
  * Pairing an out on one CPU with an in on another relies on the core's time
  * ordering.
  */
 #include "core/emit.h"
 #include "core/output.h"
+#include "core/features.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/profiler.h"
@@ -22,7 +24,6 @@
 #include "core/stack_table.h"
 #include "core/tid_table.h"
 #include "symbols/syms.h"
-#include "symbols/u64map.h"
 #include "trace/sched_state.h"
 #include "trace/tp.h"
 
@@ -61,15 +62,14 @@ static struct {
 	int evidx;
 	int in_evidx; /* per-task targets: CPU-wide sched_switch for switch-in times, or -1 */
 	bool system_wide;
-	struct u64map *in_tids; /* threads the switch-in filter names */
-	char *in_filter;
-	size_t in_filter_len;
-	bool in_filter_full;
+	char *in_filter; /* set once: the kernel will not replace it */
+	bool context_switch; /* context-switch records are there (4.3+) */
 
 	struct stack_table *blocked, *runq;
 	struct stack_table *blocked_iv, *runq_iv; /* -i: since the last tick */
 	struct tid_table *pend; /* struct pending per thread */
 	uint64_t unknown_state; /* switch-outs whose prev_state did not decode */
+	uint64_t unmatched; /* blockings whose switch-in was never seen (not counted) */
 	unsigned int ticks;
 } off = {
 	.state_s = true,
@@ -149,30 +149,30 @@ static const char *states_text(void)
 #define IN_FILTER_MAX 4000
 
 /*
- * Adds @tid to the switch-in filter ("next_pid == a || next_pid == b ...").
- * Threads past what a filter can hold keep the context-switch record as
- * their switch-in, a few microseconds late.
+ * The switch-in filter: "next_pid == a || next_pid == b ...", for @child
+ * and the threads in @tids. Returns false when they do not all fit; @buf
+ * then names those that do.
  */
-static void in_filter_add(struct session *s, uint32_t tid)
+static bool in_filter_build(char *buf, const pid_t *tids, size_t nr, pid_t child)
 {
-	uint64_t known;
-	char term[40];
-	int n;
+	size_t len = 0;
 
-	if (off.in_evidx < 0 || off.in_filter_full || u64map__get(off.in_tids, tid, &known))
-		return;
-	n = snprintf(term, sizeof(term), "%snext_pid == %u", off.in_filter_len ? " || " : "", tid);
-	if (off.in_filter_len + (size_t)n >= IN_FILTER_MAX) {
-		off.in_filter_full = true;
-		pr_info("offcpu: switch-in filter full at %zu threads; later threads use "
-			"context-switch records",
-			u64map__nr(off.in_tids));
-		return;
+	buf[0] = 0;
+	for (size_t i = 0; i <= nr; i++) {
+		pid_t tid = i ? tids[i - 1] : child;
+		int n;
+
+		if (tid <= 0)
+			continue;
+		n = snprintf(buf + len, IN_FILTER_MAX - len, "%snext_pid == %d", len ? " || " : "",
+			     (int)tid);
+		if (n < 0 || len + (size_t)n >= IN_FILTER_MAX) {
+			buf[len] = 0;
+			return false;
+		}
+		len += (size_t)n;
 	}
-	memcpy(off.in_filter + off.in_filter_len, term, (size_t)n + 1);
-	off.in_filter_len += (size_t)n;
-	if (u64map__put(off.in_tids, tid, 1) || session__set_filter(s, off.in_evidx, off.in_filter))
-		off.in_filter_full = true;
+	return true;
 }
 
 /*
@@ -182,33 +182,47 @@ static void in_filter_add(struct session *s, uint32_t tid)
  * previous task's sample) is done, a few microseconds late. A CPU-wide
  * sched_switch without call chains, filtered in the kernel to next_pid of
  * the target threads, gives the scheduler's own moment at a small cost.
+ *
+ * The kernel takes a tracepoint filter once and refuses to replace it
+ * (EEXIST), so the filter names the threads known when the events open:
+ * -t's, -p's threads at that moment, a launched command's main thread
+ * (forked, not yet started). Threads created later, or past what a filter
+ * holds, end their blockings with the context-switch record. Without
+ * context-switch records (before 4.3) such a thread is seen coming back
+ * only when a target thread hands it the CPU; its other blockings are not
+ * counted, and the report says how many. (Keeping every switch-in of the
+ * machine instead was tried: next to a busy neighbour it fills the rings
+ * and loses more than it saves.)
  */
 static int add_switch_in_event(struct session *s)
 {
 	const struct target *t = &session__opts(s)->target;
 	struct perf_event_attr attr;
+	bool fits;
 	int err;
 
 	err = session__tracepoint(s, "sched", "sched_switch", &attr, &off.tp_in);
 	if (err)
 		return err;
 	off.f_in_next_pid = tp__field(off.tp_in, "next_pid");
-	off.in_tids = u64map__new();
 	off.in_filter = calloc(1, IN_FILTER_MAX);
-	if (!off.f_in_next_pid || !off.in_tids || !off.in_filter)
+	if (!off.f_in_next_pid || !off.in_filter)
 		return -ENOMEM;
 	off.in_evidx = session__add_event_cpu_wide(s, &attr, "sched:sched_switch (switch-in)");
 	if (off.in_evidx < 0)
 		return off.in_evidx;
-	/* Threads known now; a launched command's, and threads created later, join as seen. */
-	for (size_t i = 0; i < t->nr_tids; i++)
-		in_filter_add(s, (uint32_t)t->tids[i]);
-	if (!off.in_filter_len) {
-		/* No thread yet: match nothing until the first one shows up. */
+	fits = in_filter_build(off.in_filter, t->tids, t->nr_tids, t->child);
+	if (!fits)
+		pr_info("offcpu: switch-in filter full: other threads end their blockings with %s",
+			off.context_switch ? "context-switch records" : "no record, uncounted");
+	else if (!off.context_switch && !t->tid_list)
+		pr_info("offcpu: without context-switch records, threads created from now on are "
+			"seen switching in only when a target thread hands them the CPU");
+	if (!off.in_filter[0]) {
+		/* No thread named: context-switch records serve every one. */
 		snprintf(off.in_filter, IN_FILTER_MAX, "next_pid == -1");
-		return session__set_filter(s, off.in_evidx, off.in_filter);
 	}
-	return 0;
+	return session__set_filter(s, off.in_evidx, off.in_filter);
 }
 
 static int offcpu_setup(struct session *s)
@@ -240,8 +254,10 @@ static int offcpu_setup(struct session *s)
 	 * Context-switch records end a blocking when nothing earlier did: the
 	 * only switch-in a per-task event can see, and system-wide a safety
 	 * net, since some kernels drop sched_switch when a CPU leaves idle.
+	 * Without them (before 4.3), the tracepoint's next_pid is all there is.
 	 */
-	attr.context_switch = 1;
+	off.context_switch = features__has(FEAT_CONTEXT_SWITCH);
+	attr.context_switch = off.context_switch;
 
 	off.blocked = stack_table__new(NR_VALS, 0);
 	off.runq = stack_table__new(NR_VALS, 0);
@@ -355,6 +371,9 @@ static void switch_out(struct session *s, const struct sp_record *rec, uint32_t 
 	p = pending_of(tid, kind != WAIT_NONE);
 	if (!p)
 		return;
+	/* Switched out again with no switch-in seen since: that blocking cannot be timed. */
+	if (p->kind != WAIT_NONE)
+		off.unmatched++;
 	p->kind = WAIT_NONE;
 	p->e = NULL;
 	/* The idle task is "preempted" every time work arrives: not a wait. */
@@ -394,11 +413,9 @@ static void offcpu_sample(struct session *s, const struct sp_record *rec)
 
 static void offcpu_sideband(struct session *s, const struct sp_record *rec)
 {
+	(void)s;
 	if (rec->type != PERF_RECORD_SWITCH && rec->type != PERF_RECORD_SWITCH_CPU_WIDE)
 		return;
-	/* Per task, every thread of the targets writes these: the filter learns new ones. */
-	if (rec->type == PERF_RECORD_SWITCH)
-		in_filter_add(s, rec->tid);
 	/* Without the OUT flag, the record's thread is the one now running. */
 	if (!(rec->misc & PERF_RECORD_MISC_SWITCH_OUT))
 		switch_in(rec->tid, rec->time);
@@ -528,6 +545,14 @@ static int offcpu_report(struct session *s)
 		pr_warn("offcpu: %llu switch-outs had a prev_state this kernel's format did not "
 			"explain",
 			(unsigned long long)off.unknown_state);
+	if (off.unmatched && !off.context_switch && !session__lost(s))
+		pr_warn("offcpu: %llu blockings were not counted: their thread was not seen "
+			"switching in (this kernel gives no context-switch records; threads created "
+			"during the run are affected)",
+			(unsigned long long)off.unmatched);
+	else
+		pr_info("offcpu: %llu blockings without a switch-in seen, not counted",
+			(unsigned long long)off.unmatched);
 	print_section(s, off.blocked, stdout);
 	if (off.state_r) {
 		printf("# offcpu run-queue wait: %llu us in %llu preemptions\n",
@@ -575,12 +600,8 @@ static void offcpu_teardown(struct session *s)
 	stack_table__delete(off.runq);
 	stack_table__delete(off.blocked_iv);
 	stack_table__delete(off.runq_iv);
-	u64map__delete(off.in_tids);
 	free(off.in_filter);
-	off.in_tids = NULL;
 	off.in_filter = NULL;
-	off.in_filter_len = 0;
-	off.in_filter_full = false;
 	sched_state__delete(off.states);
 	tid_table__delete(off.pend);
 	off.blocked = off.runq = off.blocked_iv = off.runq_iv = NULL;

@@ -5,6 +5,7 @@
  */
 #include "core/emit.h"
 #include "core/output.h"
+#include "core/features.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/profiler.h"
@@ -15,7 +16,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define ONCPU_DEFAULT_FREQ 99
@@ -71,22 +71,6 @@ static int oncpu_parse_option(int key, const char *arg)
 	return -EINVAL;
 }
 
-/* Whether the kernel and CPU can sample @attr here: opened on this task and closed again. */
-static int probe_event(struct perf_event_attr *attr)
-{
-	struct perf_event_attr a = *attr;
-	int fd;
-
-	a.size = sizeof(a);
-	a.disabled = 1;
-	a.exclude_kernel = 1; /* allowed at any paranoia level: the probe must not fail for that */
-	fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
 static int oncpu_setup(struct session *s)
 {
 	const struct sp_opts *o = session__opts(s);
@@ -99,11 +83,16 @@ static int oncpu_setup(struct session *s)
 	};
 	int idx;
 
+	/*
+	 * The kernel refuses a frequency above its limit (and lowers the limit
+	 * itself when sampling takes too long): sample at the limit instead.
+	 */
 	if (oncpu.freq > max) {
-		pr_warn("oncpu: frequency %llu Hz is above kernel.perf_event_max_sample_rate (%llu): "
-			"lower -F or raise the limit",
-			(unsigned long long)oncpu.freq, (unsigned long long)max);
-		return -EINVAL;
+		pr_warn("oncpu: -F %llu is above kernel.perf_event_max_sample_rate: sampling at "
+			"%llu Hz (raise it with 'sysctl kernel.perf_event_max_sample_rate=%llu')",
+			(unsigned long long)oncpu.freq, (unsigned long long)max,
+			(unsigned long long)oncpu.freq);
+		oncpu.freq = max;
 	}
 	attr.sample_freq = oncpu.freq;
 	if (o->callchain)
@@ -113,19 +102,15 @@ static int oncpu_setup(struct session *s)
 	oncpu.event = "cycles";
 	if (oncpu.forced_event && !strcmp(oncpu.forced_event, "cpu-clock")) {
 		oncpu.event = "cpu-clock";
-	} else {
-		int err = probe_event(&attr);
-
-		if (err && oncpu.forced_event) {
-			pr_warn("oncpu: cannot use cycles: %s (this machine has no hardware PMU; use "
-				"-e cpu-clock)",
-				strerror(-err));
-			return err;
+	} else if (!features__has(FEAT_CYCLES)) {
+		if (oncpu.forced_event) {
+			pr_warn("oncpu: cannot use cycles: %s (use -e cpu-clock)",
+				features__forced_off(FEAT_CYCLES)
+					? "STACKPROF_FORCE_NO_CYCLES is set"
+					: "this machine has no hardware PMU");
+			return -EOPNOTSUPP;
 		}
-		if (err) {
-			pr_info("oncpu: cycles unavailable (%s), using cpu-clock", strerror(-err));
-			oncpu.event = "cpu-clock";
-		}
+		oncpu.event = "cpu-clock";
 	}
 	if (!strcmp(oncpu.event, "cpu-clock")) {
 		attr.type = PERF_TYPE_SOFTWARE;

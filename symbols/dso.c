@@ -35,6 +35,8 @@ struct dso {
 	struct elfsyms *elf;
 	enum dso_state dwarf_state;
 	struct dwarfinfo *dwarf;
+	uint8_t build_id_size; /* 0: none known */
+	uint8_t build_id[DSOS_BUILD_ID_MAX];
 };
 
 struct dsos {
@@ -312,6 +314,31 @@ const struct dwarfinfo *dsos__dwarf(struct dsos *d, uint32_t id)
 	else
 		pr_debug("syms: no DWARF for %s: %s", dso->path, strerror(errno));
 	return dso->dwarf;
+}
+
+int dsos__set_build_id(struct dsos *d, uint32_t id, const uint8_t *build_id, size_t size)
+{
+	struct dso *dso = dso_get(d, id);
+
+	if (!dso || !size || size > DSOS_BUILD_ID_MAX)
+		return -EINVAL;
+	if (dso->build_id_size == size && !memcmp(dso->build_id, build_id, size))
+		return 0;
+	memcpy(dso->build_id, build_id, size);
+	dso->build_id_size = (uint8_t)size;
+	return 1;
+}
+
+size_t dsos__build_id(const struct dsos *d, uint32_t id, char *hex, size_t size)
+{
+	struct dso *dso = dso_get(d, id);
+	size_t n;
+
+	if (!dso || !dso->build_id_size || size < 2 * (size_t)dso->build_id_size + 1)
+		return 0;
+	for (n = 0; n < dso->build_id_size; n++)
+		snprintf(hex + 2 * n, 3, "%02x", dso->build_id[n]);
+	return 2 * n;
 }
 
 size_t dsos__nr(const struct dsos *d)

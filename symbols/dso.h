@@ -49,6 +49,20 @@ const struct elfsyms *dsos__elf(struct dsos *d, uint32_t id);
 struct dwarfinfo;
 const struct dwarfinfo *dsos__dwarf(struct dsos *d, uint32_t id);
 
+/* Longest build-id kept (SHA-1, what the kernel's MMAP2 record holds). */
+#define DSOS_BUILD_ID_MAX 20
+
+/*
+ * Records the build-id the kernel read from dso @id's file when it was
+ * mapped (MMAP2 with attr.build_id), for finding its debug information. A
+ * path mapped again after its file was replaced takes the newer build-id.
+ * Returns 1 when it is new or changed, 0 when already known, -EINVAL.
+ */
+int dsos__set_build_id(struct dsos *d, uint32_t id, const uint8_t *build_id, size_t size);
+
+/* Dso @id's build-id as lowercase hex in @hex (@size bytes); its length, 0 if none known. */
+size_t dsos__build_id(const struct dsos *d, uint32_t id, char *hex, size_t size);
+
 size_t dsos__nr(const struct dsos *d);
 /* Memory held by the table and the symbols it opened. */
 size_t dsos__bytes(const struct dsos *d);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addrspace.h"
 #include "core/hash.h"
@@ -32,6 +33,12 @@
  */
 #define PROC_UNREADABLE 0
 #define PROC_UNSEEN 1
+/*
+ * Without mmap records, how often one process's maps may be read again for
+ * addresses in no known mapping: JIT code is in anonymous memory, which
+ * /proc never names, and must not cost a read per sample.
+ */
+#define REFRESH_INTERVAL_NS (100 * 1000000ULL)
 
 static const char unknown[] = "[unknown]";
 
@@ -60,6 +67,9 @@ struct syms {
 	bool no_demangle;
 	bool inline_frames, srcline; /* syms__user_frames() from DWARF */
 	struct u64map *user_frames; /* location (| NONLEAF_BIT) -> struct frames * */
+	bool proc_refresh;	     /* no mmap records: /proc is the only source */
+	struct u64map *refreshed;    /* pid -> CLOCK_MONOTONIC ns of its last re-read */
+	uint64_t nr_refreshes;
 };
 
 /* What syms__user_frames() found for one location, kept in the arena. */
@@ -103,8 +113,9 @@ struct syms *syms__new(const char *kallsyms)
 	s->user_names = u64map__new();
 	s->kernel_names = u64map__new();
 	s->label_ids = u64map__new();
+	s->refreshed = u64map__new();
 	if (!s->kallsyms_path || !s->dsos || !s->procs || !s->comms || !s->user_names ||
-	    !s->kernel_names || !s->label_ids) {
+	    !s->kernel_names || !s->label_ids || !s->refreshed) {
 		syms__delete(s);
 		errno = ENOMEM;
 		return NULL;
@@ -135,6 +146,7 @@ void syms__delete(struct syms *s)
 	u64map__delete(s->label_ids);
 	u64map__delete(s->perf_maps);
 	u64map__delete(s->user_frames);
+	u64map__delete(s->refreshed);
 	free(s->labels);
 	dsos__delete(s->dsos);
 	kallsyms__delete(s->ksyms);
@@ -233,6 +245,9 @@ void syms__exec(struct syms *s, uint32_t pid)
 
 	if (as)
 		addrspace__clear(as);
+	/* No MMAP2 records will describe the new image: /proc has it, if the process lives. */
+	if (as && s->proc_refresh)
+		syms__proc_reread(s, pid);
 }
 
 void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
@@ -260,6 +275,12 @@ void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
 	} else {
 		addrspace__delete(old);
 	}
+	/*
+	 * Without mmap records the parent's model may be behind what it
+	 * mapped lately, and the child's copy with it: /proc has the child.
+	 */
+	if (child && s->proc_refresh)
+		syms__proc_reread(s, pid);
 	/* The child starts with its parent's name; a later COMM record corrects it. */
 	if (u64map__get(s->comms, ppid, &val)) {
 		comm = (const char *)(uintptr_t)val;
@@ -503,7 +524,7 @@ int syms__proc_load(struct syms *s, uint32_t pid)
 /* A perf map looked for and not found is looked for again after this long. */
 #define PERF_MAP_RETRY_NS 1000000000ULL
 
-static uint64_t now_ns(void)
+static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
@@ -530,11 +551,11 @@ static uint32_t perf_map_id(struct syms *s, uint32_t pid)
 	if (u64map__get(s->perf_maps, pid, &val)) {
 		if (val <= DSOS_MAX_ID)
 			return (uint32_t)val;
-		now = now_ns();
+		now = mono_ns();
 		if (now - (val - DSOS_MAX_ID) < PERF_MAP_RETRY_NS)
 			return 0;
 	} else {
-		now = now_ns();
+		now = mono_ns();
 	}
 	snprintf(path, sizeof(path), "/tmp/perf-%u.map", pid);
 	if (stat(path, &st) || !S_ISREG(st.st_mode)) {
@@ -545,6 +566,45 @@ static uint32_t perf_map_id(struct syms *s, uint32_t pid)
 	val = dsos__intern(s->dsos, path, pid, 0, 0);
 	u64map__put(s->perf_maps, pid, val);
 	return (uint32_t)val;
+}
+
+void syms__set_proc_refresh(struct syms *s, bool on)
+{
+	s->proc_refresh = on;
+}
+
+int syms__proc_reread(struct syms *s, uint32_t pid)
+{
+	char path[64];
+	FILE *f;
+	int err;
+
+	u64map__put(s->refreshed, pid, mono_ns());
+	s->nr_refreshes++;
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		err = -errno;
+		pr_debug("syms: cannot read %s again: %s", path, strerror(-err));
+		return err;
+	}
+	/* Merged: mappings gone since stay, so samples still queued from before are named. */
+	err = syms__maps_read(s, pid, f);
+	fclose(f);
+	return err;
+}
+
+/* An address in no known mapping of @pid, without mmap records: /proc may know it by now. */
+static struct addrspace *refresh_for_miss(struct syms *s, uint32_t pid)
+{
+	uint64_t last, now = mono_ns();
+	bool tried;
+
+	if (u64map__get(s->refreshed, pid, &last) && now - last < REFRESH_INTERVAL_NS)
+		return NULL;
+	if (syms__proc_reread(s, pid))
+		return NULL;
+	return proc_get(s, pid, &tried);
 }
 
 uint64_t syms__encode_user(struct syms *s, uint32_t pid, uint64_t ip)
@@ -560,6 +620,10 @@ uint64_t syms__encode_user(struct syms *s, uint32_t pid, uint64_t ip)
 		as = proc_get(s, pid, &tried);
 	}
 	m = as ? addrspace__find(as, ip) : NULL;
+	if (!m && s->proc_refresh) {
+		as = refresh_for_miss(s, pid);
+		m = as ? addrspace__find(as, ip) : NULL;
+	}
 	if (m && m->dso) {
 		off = ip - m->start + m->pgoff;
 		/* A pgoff from a corrupt record could push it past 48 bits. */
@@ -767,6 +831,48 @@ uint32_t syms__user_frames(struct syms *s, uint64_t loc, bool is_leaf,
 	return fr->nr;
 }
 
+static int read_sysctl(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * /proc/kallsyms lists every address as 0 to a reader kernel.kptr_restrict
+ * does not trust: 2 hides them from everyone, root included; 1 shows them
+ * with CAP_SYSLOG; 0 also to anyone kernel.perf_event_paranoid <= 1 lets
+ * sample the kernel. Says so once, with the fix that applies here.
+ */
+static void warn_hidden(const char *path)
+{
+	int kptr = read_sysctl("/proc/sys/kernel/kptr_restrict");
+	const char *fix;
+
+	if (strcmp(path, "/proc/kallsyms")) {
+		pr_warn("syms: kernel frames are shown as [unknown]: %s lists every kernel address "
+			"as 0 (copy /proc/kallsyms as root while kernel.kptr_restrict is below 2)",
+			path);
+		return;
+	}
+	if (kptr >= 2)
+		fix = "it hides them even from root: 'sysctl kernel.kptr_restrict=1'";
+	else if (geteuid() != 0 && kptr == 1)
+		fix = "it shows them only with CAP_SYSLOG: run as root, or 'sysctl "
+		      "kernel.kptr_restrict=0' with kernel.perf_event_paranoid <= 1";
+	else
+		fix = "run as root, or 'sysctl kernel.perf_event_paranoid=1'";
+	pr_warn("syms: kernel frames are shown as [unknown]: /proc/kallsyms hides kernel addresses "
+		"(kernel.kptr_restrict is %d; %s)",
+		kptr, fix);
+}
+
 static void load_kallsyms(struct syms *s)
 {
 	s->ksyms_tried = true;
@@ -774,11 +880,11 @@ static void load_kallsyms(struct syms *s)
 	if (!s->ksyms) {
 		int err = errno;
 
-		pr_warn("syms: cannot read kernel symbols from %s: %s%s", s->kallsyms_path,
-			strerror(err),
-			err == EPERM
-			    ? " (addresses hidden: run as root or set kernel.kptr_restrict=0)"
-			    : "");
+		if (err == EPERM)
+			warn_hidden(s->kallsyms_path);
+		else
+			pr_warn("syms: cannot read kernel symbols from %s: %s", s->kallsyms_path,
+				strerror(err));
 		return;
 	}
 	pr_debug("syms: %zu kernel symbols from %s", kallsyms__nr(s->ksyms), s->kallsyms_path);
@@ -809,6 +915,31 @@ const char *syms__dso_path(struct syms *s, uint32_t id)
 	return dsos__path(s->dsos, id);
 }
 
+void syms__set_build_id(struct syms *s, uint32_t pid, const char *filename,
+			const uint8_t *build_id, size_t size)
+{
+	char hex[2 * DSOS_BUILD_ID_MAX + 1];
+	uint32_t id;
+
+	if (is_anonymous(filename) || !size)
+		return;
+	/* The mapping itself comes with syms__mmap(), which records its range. */
+	id = dsos__intern(s->dsos, filename, pid, 0, 0);
+	if (id && dsos__set_build_id(s->dsos, id, build_id, size) == 1 &&
+	    dsos__build_id(s->dsos, id, hex, sizeof(hex)))
+		pr_debug("syms: %s has build-id %s (from its MMAP2 record)", filename, hex);
+}
+
+size_t syms__dso_build_id(struct syms *s, uint32_t id, char *hex, size_t size)
+{
+	return dsos__build_id(s->dsos, id, hex, size);
+}
+
+uint64_t syms__nr_refreshes(const struct syms *s)
+{
+	return s->nr_refreshes;
+}
+
 static void add_addrspace_bytes(void *ctx, uint64_t pid, uint64_t val)
 {
 	uint64_t *bytes = ctx;
@@ -825,6 +956,7 @@ uint64_t syms__bytes(const struct syms *s)
 	bytes += u64map__bytes(s->procs) + u64map__bytes(s->comms);
 	bytes += u64map__bytes(s->user_names) + u64map__bytes(s->kernel_names);
 	bytes += u64map__bytes(s->label_ids) + s->cap_labels * sizeof(*s->labels);
+	bytes += u64map__bytes(s->refreshed);
 	u64map__for_each(s->procs, add_addrspace_bytes, &bytes);
 	bytes += dsos__bytes(s->dsos);
 	bytes += kallsyms__bytes(s->ksyms);

@@ -17,6 +17,7 @@
 #define STACKPROF_SYMS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -51,6 +52,23 @@ int syms__proc_load(struct syms *s, uint32_t pid);
  * skipped. Returns 0 or -ENOMEM.
  */
 int syms__maps_read(struct syms *s, uint32_t pid, FILE *maps);
+
+/*
+ * For a session without mmap records (kernel without MMAP2, or forced):
+ * /proc/PID/maps is then read again at exec, at fork (the child), and when
+ * a user address is in no known mapping of its process (at most every
+ * 100 ms per process, so anonymous code does not cost a read per sample).
+ */
+void syms__set_proc_refresh(struct syms *s, bool on);
+
+/*
+ * Reads /proc/PID/maps again into @pid's model, merged with what is there
+ * (mappings gone since stay, for samples taken before). Returns 0 or -errno.
+ */
+int syms__proc_reread(struct syms *s, uint32_t pid);
+
+/* How many times /proc/PID/maps was read again (syms__proc_reread), for -v. */
+uint64_t syms__nr_refreshes(const struct syms *s);
 
 /* Whether the model has an address space for @pid. */
 bool syms__knows(struct syms *s, uint32_t pid);
@@ -137,6 +155,17 @@ uint32_t syms__user_frames(struct syms *s, uint64_t loc, bool is_leaf,
 
 /* Path of dso @id (from a location), NULL if none. */
 const char *syms__dso_path(struct syms *s, uint32_t id);
+
+/*
+ * The build-id the kernel read from @filename when @pid mapped it (an MMAP2
+ * record with PERF_RECORD_MISC_MMAP_BUILD_ID), kept with the file for
+ * finding its debug information by build-id (symbols/debuginfo.h).
+ */
+void syms__set_build_id(struct syms *s, uint32_t pid, const char *filename,
+			const uint8_t *build_id, size_t size);
+
+/* Dso @id's build-id as lowercase hex in @hex (@size bytes); its length, 0 if none known. */
+size_t syms__dso_build_id(struct syms *s, uint32_t id, char *hex, size_t size);
 
 /* Memory held by the model and caches, for -v. */
 uint64_t syms__bytes(const struct syms *s);

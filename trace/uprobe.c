@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/features.h"
 #include "core/log.h"
 #include "symbols/elfsyms.h"
 #include "trace/dynevent.h"
@@ -113,23 +114,27 @@ static int uprobe__probe_pmu(void)
 	return 0;
 }
 
+/* STACKPROF_FORCE_NO_UPROBE_PMU, or the older STACKPROF_UPROBE_TRACEFS (core/features.h). */
 static bool uprobe__forced(void)
 {
-	const char *env = getenv("STACKPROF_UPROBE_TRACEFS");
-
-	return up.forced || (env && *env && strcmp(env, "0"));
+	return up.forced || features__forced_off(FEAT_UPROBE_PMU);
 }
 
 bool uprobe__use_pmu(void)
 {
-	if (uprobe__forced())
+	if (uprobe__forced()) {
+		if (!up.forced)
+			features__say_fallback(FEAT_UPROBE_PMU, NULL);
 		return false;
+	}
 	if (!up.pmu_probed) {
 		int err = uprobe__probe_pmu();
 
 		up.pmu_probed = true;
-		if (err)
+		if (err) {
 			up.pmu_type = err;
+			features__say_fallback(FEAT_UPROBE_PMU, strerror(-err));
+		}
 	}
 	return up.pmu_type >= 0;
 }

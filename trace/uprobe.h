@@ -45,8 +45,9 @@ bool uprobe__use_pmu(void);
 
 /*
  * Forces the tracefs fallback (also forced by the environment variable
- * STACKPROF_UPROBE_TRACEFS=1), so tests can exercise it on kernels that
- * have the PMU.
+ * STACKPROF_FORCE_NO_UPROBE_PMU=1, or the older STACKPROF_UPROBE_TRACEFS=1;
+ * see core/features.h), so tests can exercise it on kernels that have the
+ * PMU.
  */
 void uprobe__force_tracefs(bool on);
 
