@@ -105,6 +105,7 @@ struct session {
 	struct queued *recent[SESSION_RECENT]; /* last records delivered, for duplicate() */
 	unsigned int recent_next;
 	uint64_t lost, lost_samples, throttled;
+	bool bench_first_sample; /* STACKPROF_BENCH_FIRST_SAMPLE=1: timestamp the first sample */
 };
 
 uint64_t session__now(void)
@@ -145,6 +146,8 @@ struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
 	s->opts = opts;
 	s->sigfd = -1;
 	s->tracking_idx = -1;
+	s->bench_first_sample = getenv("STACKPROF_BENCH_FIRST_SAMPLE") &&
+				!strcmp(getenv("STACKPROF_BENCH_FIRST_SAMPLE"), "1");
 	s->syms = syms__new(opts->kallsyms);
 	s->queue = order_queue__new(deliver, s);
 	if (s->queue)
@@ -720,6 +723,12 @@ static void deliver(void *ctx, uint64_t time, void *item)
 		if (r->evidx != s->tracking_idx) {
 			s->nr_samples++;
 			s->prof->sample(s, r);
+			/* For tests/bench/startup.sh: when the first sample was processed. */
+			if (s->bench_first_sample) {
+				s->bench_first_sample = false;
+				pr_warn("first sample processed at %" PRIu64 " ns (CLOCK_MONOTONIC)",
+					session__now());
+			}
 		}
 	} else {
 		apply_sideband(s, r);
