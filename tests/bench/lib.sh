@@ -70,3 +70,80 @@ bench_range() {
 	awk -v c="$2" '{ print $c }' "$1" | sort -n | awk -v f="${3:-%.0f}" '
 		NR == 1 { lo = $1 } { hi = $1 } END { printf f "-" f "\n", lo, hi }'
 }
+
+# Machine-readable results, for scripts/bench.sh: when $BENCH_RESULTS names a
+# file, each call appends one JSON object on a line of its own to it; without
+# it they do nothing. A NAME is "BENCHMARK.MEASURE" (e.g. oncpu.workload_s).
+
+# bench_json_str TEXT: TEXT as a JSON string.
+bench_json_str() {
+	local s=${1//\\/\\\\}
+	s=${s//\"/\\\"}
+	s=${s//$'\t'/\\t}
+	s=${s//$'\n'/\\n}
+	printf '"%s"' "$s"
+}
+
+# bench_result NAME CONFIG UNIT FILE COL: one measurement, from column COL of
+# FILE (one line per run): its median, min, max and every run's value. Runs
+# whose value is "-" are left out.
+bench_result() {
+	[ -n "${BENCH_RESULTS:-}" ] || return 0
+	local runs
+	runs=$(awk -v c="$5" '$c != "-" && $c != "" { print $c + 0 }' "$4" | sort -g | paste -sd, -)
+	[ -n "$runs" ] || return 0
+	# Strings reach awk through the environment: -v would undo their escapes.
+	BJ_N=$(bench_json_str "$1") BJ_C=$(bench_json_str "$2") BJ_U=$(bench_json_str "$3") \
+		awk -v runs="$runs" 'BEGIN {
+		k = split(runs, v, ",")
+		m = (k % 2) ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+		printf "{\"name\": %s, \"configuration\": %s, \"unit\": %s, \"median\": %.6g, " \
+			"\"min\": %.6g, \"max\": %.6g, \"runs\": [", ENVIRON["BJ_N"], ENVIRON["BJ_C"],
+			ENVIRON["BJ_U"], m, v[1], v[k]
+		for (i = 1; i <= k; i++) printf "%s%.6g", (i > 1 ? ", " : ""), v[i]
+		print "]}" }' >>"$BENCH_RESULTS"
+}
+
+# bench_result_value NAME CONFIG UNIT VALUE: a measurement taken once (or
+# derived from others): median = min = max = VALUE, runs = 1.
+bench_result_value() {
+	[ -n "${BENCH_RESULTS:-}" ] || return 0
+	local f
+	f=$(mktemp)
+	echo "$4" >"$f"
+	bench_result "$1" "$2" "$3" "$f" 1
+	rm -f "$f"
+}
+
+# bench_headline NAME TEXT VALUE DISPLAY TARGET MET: a headline ratio for the
+# summary. VALUE is the number, DISPLAY how to print it (e.g. "0.45x"), TARGET
+# the target in words ("-" for none) and MET "yes", "no" or "-".
+bench_headline() {
+	[ -n "${BENCH_RESULTS:-}" ] || return 0
+	local met=null
+	case $6 in yes) met=true ;; no) met=false ;; esac
+	printf '{"headline": %s, "text": %s, "value": %s, "display": %s, "target": %s, "met": %s}\n' \
+		"$(bench_json_str "$1")" "$(bench_json_str "$2")" \
+		"$(awk -v v="$3" 'BEGIN { if (v + 0 == v && v != "") printf "%.6g", v; else print "null" }')" \
+		"$(bench_json_str "$4")" "$(bench_json_str "$5")" "$met" >>"$BENCH_RESULTS"
+}
+
+# A profile of stackprof while it misses a target: bench_self_profile DATA
+# CMD... records every CPU with call chains (perf record -a -g) while CMD runs;
+# bench_profile_top DATA COMM [N] prints the N (default 15) functions where
+# processes named COMM spent the most samples of their own.
+bench_self_profile() {
+	local data=$1 pid status=0
+	shift
+	perf record -q -a -g -F 499 -o "$data" >/dev/null 2>&1 &
+	pid=$!
+	sleep 0.5
+	"$@" || status=$?
+	kill -INT "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	return "$status"
+}
+bench_profile_top() {
+	perf report -i "$1" --stdio --no-children -g none --comm "$2" --sort sym 2>/dev/null |
+		awk '/^#/ || NF == 0 { next } { print; if (++n >= lim) exit }' lim="${3:-15}"
+}
