@@ -124,14 +124,15 @@ bench_headline() {
 	case $6 in yes) met=true ;; no) met=false ;; esac
 	printf '{"headline": %s, "text": %s, "value": %s, "display": %s, "target": %s, "met": %s}\n' \
 		"$(bench_json_str "$1")" "$(bench_json_str "$2")" \
-		"$(awk -v v="$3" 'BEGIN { if (v + 0 == v && v != "") printf "%.6g", v; else print "null" }')" \
+		"$(awk -v v="$3" 'BEGIN { if (v ~ /^[-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/) printf "%.6g", v; else print "null" }')" \
 		"$(bench_json_str "$4")" "$(bench_json_str "$5")" "$met" >>"$BENCH_RESULTS"
 }
 
 # A profile of stackprof while it misses a target: bench_self_profile DATA
 # CMD... records every CPU with call chains (perf record -a -g) while CMD runs;
 # bench_profile_top DATA COMM [N] prints the N (default 15) functions where
-# processes named COMM spent the most samples of their own.
+# processes named COMM spent the most samples of their own (percentages of
+# those processes' samples).
 bench_self_profile() {
 	local data=$1 pid status=0
 	shift
@@ -144,6 +145,15 @@ bench_self_profile() {
 	return "$status"
 }
 bench_profile_top() {
-	perf report -i "$1" --stdio --no-children -g none --comm "$2" --sort sym 2>/dev/null |
-		awk '/^#/ || NF == 0 { next } { print; if (++n >= lim) exit }' lim="${3:-15}"
+	perf report -i "$1" --stdio --no-children -g none --percentage relative --comm "$2" \
+		--sort sym 2>/dev/null |
+		awk '/^#/ || NF == 0 { next } ++n <= lim' lim="${3:-15}" # reads to the end: no SIGPIPE
+}
+# bench_missed MET...: true when any MET is "no" (a target was missed), or
+# when BENCH_PROFILE_ALWAYS=1 (to try the profiling path on any run).
+bench_missed() {
+	[ "${BENCH_PROFILE_ALWAYS:-0}" = 1 ] && return 0
+	local m
+	for m in "$@"; do [ "$m" = no ] && return 0; done
+	return 1
 }
