@@ -157,3 +157,46 @@ bench_missed() {
 	for m in "$@"; do [ "$m" = no ] && return 0; done
 	return 1
 }
+
+# A profiler running in the background while a workload runs, its CPU time,
+# peak RSS and wall time measured by /usr/bin/time -f "%U %S %M %e":
+#   bench_bg_start TIMEFILE LOG CMD...  starts CMD (output to LOG), sets
+#       bench_bg_pid to CMD's own pid (GNU time ignores SIGINT: the signal must
+#       go to its child);
+#   bench_bg_stop  sends it SIGINT and waits; sets bench_bg_post to the
+#       seconds it took to exit after the signal; fails unless it exited 0 or
+#       by that signal. Not in a subshell: only this shell can wait for it;
+#   bench_bg_kill  for an EXIT trap: stops one still running;
+#   bench_cpu_rss TIMEFILE  prints "CPU_SECONDS PEAK_RSS_KB".
+bench_bg_pid=
+bench_bg_start() {
+	local timefile=$1 log=$2 i
+	shift 2
+	/usr/bin/time -f "%U %S %M %e" -o "$timefile" "$@" >"$log" 2>&1 &
+	bench_bg_time=$!
+	bench_bg_pid=
+	for ((i = 0; i < 250; i++)); do
+		bench_bg_pid=$(pgrep -P "$bench_bg_time" || true)
+		[ -n "$bench_bg_pid" ] && return 0
+		sleep 0.02
+	done
+	echo "bench: cannot find the process /usr/bin/time started: $*" >&2
+	return 1
+}
+bench_bg_stop() {
+	local t0 status=0
+	t0=$EPOCHREALTIME
+	kill -INT "$bench_bg_pid" 2>/dev/null || true
+	wait "$bench_bg_time" || status=$?
+	bench_bg_pid=
+	# shellcheck disable=SC2034 # read by the caller
+	bench_bg_post=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", b - a }')
+	[ "$status" -eq 0 ] || [ "$status" -eq 130 ]
+}
+bench_bg_kill() {
+	if [ -n "$bench_bg_pid" ]; then
+		kill -INT "$bench_bg_pid" 2>/dev/null || true
+		wait "$bench_bg_time" 2>/dev/null || true
+	fi
+}
+bench_cpu_rss() { tail -1 "$1" | awk '{ printf "%.2f %d\n", $1 + $2, $3 }'; }

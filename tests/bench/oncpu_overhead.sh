@@ -56,9 +56,8 @@ bench_require oncpu_overhead "$build" "$stackprof" "$cpushare"
 [ -x /usr/bin/time ] || { echo "oncpu_overhead: /usr/bin/time not installed (package time)" >&2; exit 1; }
 
 tmp=$(mktemp -d /tmp/oncpu-overhead.XXXXXX)
-bgpid=
 cleanup() {
-	if [ -n "$bgpid" ]; then kill -INT "$bgpid" 2>/dev/null || true; fi
+	bench_bg_kill
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -98,53 +97,21 @@ run_base() { "$cpushare" --iterations "$iters"; }
 run_stackprof() { "$stackprof" oncpu -F "$freq" -g -o "$tmp/sp.folded" -- "$cpushare" --iterations "$iters"; }
 run_perf() { perf record -q -F "$freq" -g -o "$tmp/perf.data" -- "$cpushare" --iterations "$iters"; }
 
-# bg_start LOG CMD...: starts CMD under /usr/bin/time (CPU seconds, peak RSS
-# and wall time to $tmp/time.bg), its output to LOG; sets bgpid to CMD's own
-# pid (GNU time ignores SIGINT, so the signal must go to its child).
-bg_start() {
-	local log=$1 tpid i
-	shift
-	/usr/bin/time -f "%U %S %M %e" -o "$tmp/time.bg" "$@" >"$log" 2>&1 &
-	tpid=$!
-	bgtime=$tpid
-	bgpid=
-	for ((i = 0; i < 100; i++)); do
-		bgpid=$(pgrep -P "$tpid" || true)
-		[ -n "$bgpid" ] && break
-		sleep 0.02
-	done
-	[ -n "$bgpid" ] || fail "cannot find the process started by /usr/bin/time: $*"
-}
-# bg_stop: SIGINT to the background command, waits for it; sets bgpost to
-# the seconds it took to exit after the signal. (Not in a subshell: only
-# this shell can wait for its child.)
-bg_stop() {
-	local t0 status=0
-	t0=$EPOCHREALTIME
-	kill -INT "$bgpid" 2>/dev/null || true
-	wait "$bgtime" || status=$?
-	bgpid=
-	[ "$status" -eq 0 ] || [ "$status" -eq 130 ] || return 1
-	bgpost=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", b - a }')
-}
-# "user system rss_kb" of a /usr/bin/time -f "%U %S %M ..." file: "cpu_s rss_kb".
-cpu_rss() { tail -1 "$1" | awk '{ printf "%.2f %d\n", $1 + $2, $3 }'; }
-
 # stackprof on every CPU while cpushare runs: appends
 # "inner cpu_s rss_kb post_s" to $tmp/spsys.
 one_spsys() {
 	local inner post cpu rss
-	STACKPROF_BENCH_FIRST_SAMPLE=1 bg_start "$tmp/spsys.log" \
-		"$stackprof" oncpu -F "$freq" -g -o "$tmp/spsys.folded"
+	STACKPROF_BENCH_FIRST_SAMPLE=1 bench_bg_start "$tmp/time.bg" "$tmp/spsys.log" \
+		"$stackprof" oncpu -F "$freq" -g -o "$tmp/spsys.folded" || fail "cannot start stackprof"
 	sleep 0.5
 	"$cpushare" --iterations "$iters" >"$tmp/last.log" 2>&1 || fail "cpushare failed"
 	inner=$(inner_time "$tmp/last.log")
-	bg_stop || { cp "$tmp/spsys.log" "$tmp/last.log"; fail "stackprof oncpu failed"; }
-	post=$bgpost
+	bench_bg_stop || { cp "$tmp/spsys.log" "$tmp/last.log"; fail "stackprof oncpu failed"; }
+	post=$bench_bg_post
 	grep -q "first sample processed" "$tmp/spsys.log" ||
 		{ cp "$tmp/spsys.log" "$tmp/last.log"; fail "stackprof took no sample"; }
 	cp "$tmp/spsys.log" "$tmp/stackprof.log"
-	read -r cpu rss < <(cpu_rss "$tmp/time.bg")
+	read -r cpu rss < <(bench_cpu_rss "$tmp/time.bg")
 	echo "$inner $cpu $rss $post" >>"$tmp/spsys"
 	echo "  run $1 stackprof system-wide: workload $inner s, CPU $cpu s, RSS $rss KB," \
 		"folded $post s after" >&2
@@ -155,19 +122,20 @@ one_spsys() {
 # cpu_record cpu_script cpu_fold" to $tmp/perfsys.
 one_perfsys() {
 	local inner t0 cr rr cs rs cf rf post
-	bg_start "$tmp/perfsys.log" perf record -q -F "$freq" -g -a -o "$tmp/sys.data"
+	bench_bg_start "$tmp/time.bg" "$tmp/perfsys.log" perf record -q -F "$freq" -g -a -o "$tmp/sys.data" ||
+		fail "cannot start perf record"
 	sleep 0.5
 	"$cpushare" --iterations "$iters" >"$tmp/last.log" 2>&1 || fail "cpushare failed"
 	inner=$(inner_time "$tmp/last.log")
 	t0=$EPOCHREALTIME
-	bg_stop || { cp "$tmp/perfsys.log" "$tmp/last.log"; fail "perf record -a failed"; }
-	read -r cr rr < <(cpu_rss "$tmp/time.bg")
+	bench_bg_stop || { cp "$tmp/perfsys.log" "$tmp/last.log"; fail "perf record -a failed"; }
+	read -r cr rr < <(bench_cpu_rss "$tmp/time.bg")
 	/usr/bin/time -f "%U %S %M %e" -o "$tmp/time.script" perf script -i "$tmp/sys.data" 2>/dev/null |
 		/usr/bin/time -f "%U %S %M %e" -o "$tmp/time.fold" "$stackprof" fold >"$tmp/perf.folded" ||
 		fail "perf script | stackprof fold failed"
 	post=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", b - a }')
-	read -r cs rs < <(cpu_rss "$tmp/time.script")
-	read -r cf rf < <(cpu_rss "$tmp/time.fold")
+	read -r cs rs < <(bench_cpu_rss "$tmp/time.script")
+	read -r cf rf < <(bench_cpu_rss "$tmp/time.fold")
 	[ -s "$tmp/perf.folded" ] || fail "perf script | stackprof fold wrote nothing"
 	awk -v i="$inner" -v a="$cr" -v b="$cs" -v c="$cf" -v ra="$rr" -v rb="$rs" -v rc="$rf" -v p="$post" \
 		'BEGIN { printf "%s %.2f %d %d %d %s %.2f %.2f %.2f\n", i, a + b + c, ra, rb, rc, p, a, b, c }' \
