@@ -136,7 +136,7 @@ bench_headline() {
 bench_self_profile() {
 	local data=$1 pid status=0
 	shift
-	perf record -q -a -g -F 499 -o "$data" >/dev/null 2>&1 &
+	perf record -q -a -g -F 999 -o "$data" >/dev/null 2>&1 &
 	pid=$!
 	sleep 0.5
 	"$@" || status=$?
