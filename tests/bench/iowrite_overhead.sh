@@ -111,6 +111,31 @@ row() { # name cfg
 		printf "| %s | %.1f (%s) | %.1fx | %.2f | %s |\n", n, x, r, x / b, (x - b) / 1000, l }'
 }
 
+for cfg in base stackprof perfstat perfrecord; do
+	case $cfg in
+	base) c="writer alone" ;;
+	stackprof) c="stackprof iowrite -g" ;;
+	perfstat) c="perf stat of the same 2 tracepoints (counting only)" ;;
+	perfrecord) c="perf record of the same 2, call chain at the entry" ;;
+	esac
+	bench_result iowrite.ns_per_write "$c, writer --bench $writes" ns "$tmp/$cfg" 1
+	[ "$cfg" = base ] || [ "$cfg" = perfstat ] ||
+		bench_result iowrite.events_lost "$c, writer --bench $writes" events "$tmp/$cfg" 2
+done
+# Headlines: what stackprof adds per write, over what perf record and the floor add.
+added() { awk -v x="$(bench_median "$tmp/$1" 1)" -v b="$base_ns" 'BEGIN { printf "%.1f", x - b }'; }
+sp_add=$(added stackprof)
+for ref in perfrecord perfstat; do
+	ref_add=$(added "$ref")
+	r=$(awk -v s="$sp_add" -v p="$ref_add" 'BEGIN { printf "%.3f", (p > 0 ? s / p : 0) }')
+	case $ref in
+	perfrecord) what="perf record (call chain at the entry)" ;;
+	perfstat) what="the bare tracepoints (perf stat, counting only)" ;;
+	esac
+	bench_headline "iowrite.vs_$ref" "iowrite: ns added per write, stackprof / $what" "$r" \
+		"$(printf '%.2fx (%s ns vs %s ns)' "$r" "$sp_add" "$ref_add")" - -
+done
+
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 table=$(
 	echo "Nanoseconds per write(64 bytes) to /dev/null of \`writer --bench $writes\` (the program"
