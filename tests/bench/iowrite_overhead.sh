@@ -127,13 +127,17 @@ added() { awk -v x="$(bench_median "$tmp/$1" 1)" -v b="$base_ns" 'BEGIN { printf
 sp_add=$(added stackprof)
 for ref in perfrecord perfstat; do
 	ref_add=$(added "$ref")
-	r=$(awk -v s="$sp_add" -v p="$ref_add" 'BEGIN { printf "%.3f", (p > 0 ? s / p : 0) }')
 	case $ref in
 	perfrecord) what="perf record (call chain at the entry)" ;;
 	perfstat) what="the bare tracepoints (perf stat, counting only)" ;;
 	esac
-	bench_headline "iowrite.vs_$ref" "iowrite: ns added per write, stackprof / $what" "$r" \
-		"$(printf '%.2fx (%s ns vs %s ns)' "$r" "$sp_add" "$ref_add")" - -
+	if awk -v p="$ref_add" 'BEGIN { exit !(p > 0) }'; then
+		r=$(awk -v s="$sp_add" -v p="$ref_add" 'BEGIN { printf "%.3f", s / p }')
+		shown=$(printf '%.2fx (%s ns vs %s ns)' "$r" "$sp_add" "$ref_add")
+	else
+		r=- shown="n/a ($sp_add ns vs $ref_add ns: the reference adds nothing measurable)"
+	fi
+	bench_headline "iowrite.vs_$ref" "iowrite: ns added per write, stackprof / $what" "$r" "$shown" - -
 done
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
