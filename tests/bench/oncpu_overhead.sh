@@ -256,10 +256,10 @@ table=$(
 			n, w, 100 * s, c, m1 / 1024, m2 / 1024, m3 / 1024, p }'
 	echo
 	echo "Pipeline CPU is user + system time: stackprof's process from start to exit; for perf,"
-	echo "perf record ($(bench_median "$tmp/perfsys" 7 %.2f) s) + perf script ($(bench_median "$tmp/perfsys" 8 %.2f) s)"
-	echo "+ stackprof fold ($(bench_median "$tmp/perfsys" 9 %.2f) s), medians. Peak RSS is the largest run's"
-	echo "(perf: record + script + fold). Neither includes the CPU time the kernel spends"
-	echo "taking samples in the interrupted tasks: that shows as the workload's slowdown."
+	echo "perf record ($(bench_median "$tmp/perfsys" 7 %.2f) s) + perf script ($(bench_median "$tmp/perfsys" 8 %.2f) s) + stackprof fold ($(bench_median "$tmp/perfsys" 9 %.2f) s),"
+	echo "medians. Peak RSS is the largest run's (perf: record + script + fold). Neither"
+	echo "includes the CPU time the kernel spends taking samples in the interrupted tasks:"
+	echo "that shows as the workload's slowdown."
 	echo "perf record runs with \`-B\` (no build-id pass at its end: perf 6.1 has crashed in it"
 	echo "on such recordings here), which only lowers perf's CPU time."
 	echo

@@ -127,9 +127,13 @@ def main():
 
     m = doc["machine"]
     out = []
+    took = ""
+    if a.seconds:
+        took = ", run took %.0f s" % a.seconds
+        if set(status) - set(ran):
+            took = ", this run (%s) took %.0f s" % (", ".join(ran), a.seconds)
     out.append("Machine: %s CPUs, %s, kernel %s. %s, commit %s%s." % (
-        m["cpus"], m["cpu"], doc["kernel"], now[:10], here,
-        ", run took %.0f s" % a.seconds if a.seconds else ""))
+        m["cpus"], m["cpu"], doc["kernel"], now[:10], here, took))
     if a.quick:
         out.append("")
         out.append("**Quick run** (`--quick`: tiny sizes, one run each): for checking that")
@@ -149,17 +153,18 @@ def main():
             if h.get("met") is False:
                 missed.append(h["text"])
             when = ""
-            if h.get("commit") != here:
-                when = " (commit %s, %s)" % (h.get("commit"), str(h.get("date", ""))[:10])
+            if n not in ran:
+                when = " (earlier run: commit %s, %s)" % (h.get("commit"), str(h.get("date", ""))[:10])
             out.append("| %s | %s%s | %s | %s | %s |" % (
                 n, cell(h["text"]), when, cell(h["display"]), cell(h["target"]), met))
         if not hs:
             out.append("| %s | (no headline) | - | - | - |" % n)
     out.append("")
     if missed:
-        out.append("Targets missed: %s. Each benchmark's section below says so and shows a"
-                   % "; ".join(missed))
-        out.append("profile of stackprof taken during that benchmark.")
+        out.append("**Targets missed** (each benchmark's section below says so, with a profile of")
+        out.append("stackprof taken during that benchmark):")
+        out.append("")
+        out.extend("- %s" % t for t in missed)
     else:
         out.append("Every target measured here is met.")
     if failed:
