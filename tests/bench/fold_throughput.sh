@@ -56,7 +56,7 @@ cfgs="wc fold foldgz${reference:+ ref}"
 tmp=$(mktemp -d /tmp/fold-throughput.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-perf record -q -a -g -F 999 -o "$tmp/perf.data" -- "$cpushare" 3 >/dev/null 2>&1
+perf record -q -a -g -F 999 -B -o "$tmp/perf.data" -- "$cpushare" 3 >/dev/null 2>&1
 start=$(date +%s.%N)
 perf script -i "$tmp/perf.data" >"$tmp/one.txt" 2>/dev/null
 end=$(date +%s.%N)

@@ -57,7 +57,7 @@ run_base() { "$writer" --bench "$writes"; }
 run_stackprof() { "$stackprof" iowrite -g -o "$tmp/sp.folded" -- "$writer" --bench "$writes"; }
 run_perfstat() { perf stat -x, -e "$pevents" -o "$tmp/stat" -- "$writer" --bench "$writes"; }
 run_perfrecord() {
-	perf record -q -e syscalls:sys_enter_write --call-graph fp -e syscalls:sys_exit_write \
+	perf record -q -B -e syscalls:sys_enter_write --call-graph fp -e syscalls:sys_exit_write \
 		-o "$tmp/perf.data" -- "$writer" --bench "$writes"
 }
 
@@ -159,7 +159,8 @@ table=$(
 	echo "written. \`perf record\` and stackprof also write a record per hit. stackprof's other"
 	echo "events (pwrite64, writev, ... and the close, dup and open events that keep file names"
 	echo "current) are in place but not hit here. Lost is the worst run: stackprof's \`# lost\`"
-	echo "records + samples, perf's PERF_RECORD_LOST counts."
+	echo "records + samples, perf's PERF_RECORD_LOST counts. perf record runs with \`-B\` (no"
+	echo "build-id pass: perf 6.1 has crashed in it here)."
 )
 echo "$table"
 

@@ -102,7 +102,7 @@ run_base() { "$leaker" --bench "$pairs"; }
 run_stackprof() { "$stackprof" memleak -o "$tmp/sp.folded" -- "$leaker" --bench "$pairs"; }
 run_perfstat() { perf stat -x, -e "$pevents" -o "$tmp/stat" -- "$leaker" --bench "$pairs"; }
 run_perfrecord() {
-	perf record -q --call-graph fp -e "$pevents" -o "$tmp/perf.data" -- "$leaker" --bench "$pairs"
+	perf record -q -B --call-graph fp -e "$pevents" -o "$tmp/perf.data" -- "$leaker" --bench "$pairs"
 }
 run_heaptrack() { heaptrack -o "$tmp/ht.out" "$leaker" --bench "$pairs"; }
 cfgs="base stackprof perfstat perfrecord"
@@ -227,7 +227,8 @@ table=$(
 	echo "write a record per hit: perf a call chain at each of the three, stackprof the user"
 	echo "registers at each and a call chain only at the return. stackprof's other probes"
 	echo "(calloc, realloc, ...) are in place but not hit here. Lost is the worst run:"
-	echo "stackprof's \`# lost\` records + samples, perf's PERF_RECORD_LOST counts."
+	echo "stackprof's \`# lost\` records + samples, perf's PERF_RECORD_LOST counts. perf"
+	echo "record runs with \`-B\` (no build-id pass: perf 6.1 has crashed in it here)."
 	echo "heaptrack wraps the allocator in the process itself (LD_PRELOAD) and unwinds each"
 	echo "call there; its later analysis is not timed.${heaptrack_note:+ $heaptrack_note}"
 	echo

@@ -3,14 +3,12 @@
 # The workload is `cpushare --iterations N` (a fixed amount of work, which
 # prints its own run time), run:
 #   - alone;
-#   - under `stackprof oncpu -F 997 -g --` and `perf record -F 997 -g --`
+#   - under `stackprof oncpu -F 997 -g --` and `perf record -F 997 -g -B --`
 #     (the profiler launches the workload): whole command and workload time;
 #   - while a system-wide profiler runs on every CPU: `stackprof oncpu -F 997 -g`
 #     (no target), and `perf record -F 997 -g -a` followed by
 #     `perf script | stackprof fold`, the perf pipeline that gets the same
-#     folded output (perf record -B: no build-id pass at the end, which perf
-#     6.1 has been seen to crash in on system-wide recordings here; it only
-#     lowers perf's CPU time). Each profiler starts 0.5 s before the workload and is
+#     folded output (perf record -B: see lib.sh). Each profiler starts 0.5 s before the workload and is
 #     stopped with SIGINT when it ends. Measured: the workload's slowdown, the
 #     CPU time (user + system) of each pipeline end to end (stackprof's process;
 #     perf record + perf script + fold summed), peak RSS, and the wall time from
@@ -97,7 +95,7 @@ echo "oncpu_overhead: cpushare --iterations $iters, $runs runs per configuration
 
 run_base() { "$cpushare" --iterations "$iters"; }
 run_stackprof() { "$stackprof" oncpu -F "$freq" -g -o "$tmp/sp.folded" -- "$cpushare" --iterations "$iters"; }
-run_perf() { perf record -q -F "$freq" -g -o "$tmp/perf.data" -- "$cpushare" --iterations "$iters"; }
+run_perf() { perf record -q -F "$freq" -g -B -o "$tmp/perf.data" -- "$cpushare" --iterations "$iters"; }
 
 # stackprof on every CPU while cpushare runs: appends
 # "inner cpu_s rss_kb post_s" to $tmp/spsys.
@@ -196,10 +194,10 @@ bench_result oncpu.workload_s "alone" s "$tmp/base" 2
 bench_result oncpu.workload_s "stackprof oncpu $cfg_sys" s "$tmp/spsys" 1
 bench_result oncpu.workload_s "perf record -a -B $cfg_sys" s "$tmp/perfsys" 1
 bench_result oncpu.workload_s "stackprof oncpu -F $freq -g -- cpushare" s "$tmp/stackprof" 2
-bench_result oncpu.workload_s "perf record -F $freq -g -- cpushare" s "$tmp/perf" 2
+bench_result oncpu.workload_s "perf record -F $freq -g -B -- cpushare" s "$tmp/perf" 2
 bench_result oncpu.command_s "alone" s "$tmp/base" 1
 bench_result oncpu.command_s "stackprof oncpu -F $freq -g -- cpushare" s "$tmp/stackprof" 1
-bench_result oncpu.command_s "perf record -F $freq -g -- cpushare" s "$tmp/perf" 1
+bench_result oncpu.command_s "perf record -F $freq -g -B -- cpushare" s "$tmp/perf" 1
 bench_result oncpu.pipeline_cpu_s "stackprof oncpu $cfg_sys" s "$tmp/spsys" 2
 bench_result oncpu.pipeline_cpu_s "perf record -a -B + perf script + stackprof fold, $cfg_sys" s "$tmp/perfsys" 2
 bench_result oncpu.pipeline_cpu_s "perf record -a -B alone, $cfg_sys" s "$tmp/perfsys" 7
@@ -261,7 +259,7 @@ table=$(
 	echo "includes the CPU time the kernel spends taking samples in the interrupted tasks:"
 	echo "that shows as the workload's slowdown."
 	echo "perf record runs with \`-B\` (no build-id pass at its end: perf 6.1 has crashed in it"
-	echo "on such recordings here), which only lowers perf's CPU time."
+	echo "here), which only lowers perf's figures."
 	echo
 	met() { if [ "$1" = yes ]; then echo met; else echo "**missed**"; fi; }
 	printf "Targets: slowdown no worse than perf's: %s (%s vs %s); pipeline CPU at most\n" \
@@ -279,7 +277,7 @@ table=$(
 	fi
 	echo
 	echo "**The profiler launches the workload** (\`stackprof oncpu -F $freq -g -- cpushare\`,"
-	echo "\`perf record -F $freq -g -- cpushare\`), wall time in seconds:"
+	echo "\`perf record -F $freq -g -B -- cpushare\`), wall time in seconds:"
 	echo
 	echo "| time, of $runs runs | baseline s | stackprof s | stackprof overhead | perf record s | perf overhead | stackprof/perf |"
 	echo "|---|---|---|---|---|---|---|"
@@ -290,7 +288,7 @@ table=$(
 	echo
 	echo "*Whole command*: the profiler's start-up and everything it does after the"
 	echo "workload exits (stackprof: symbolizing and writing the folded file and report;"
-	echo "perf record: writing perf.data and its build-id pass, not perf script/report)."
+	echo "perf record: writing perf.data, no build-id pass with \`-B\`, not perf script/report)."
 	echo "*Workload only*: cpushare's own run time, i.e. the slowdown while profiled."
 )
 echo "$table"

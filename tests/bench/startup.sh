@@ -8,9 +8,9 @@
 #   - the wall time of `stackprof oncpu -F 997 -g -d 1 -o FILE`, from launch to
 #     a complete report and folded file (the same run);
 # and, for perf, whose first sample cannot be observed from outside:
-#   - the wall time of `perf record -F 997 -g -a -- sleep 0`: starting and
-#     stopping, build-id pass included;
-#   - the wall time of `perf record -F 997 -g -a -- sleep 1` followed by
+#   - the wall time of `perf record -F 997 -g -a -B -- sleep 0`: starting and
+#     stopping (-B: no build-id pass, see lib.sh);
+#   - the wall time of `perf record -F 997 -g -a -B -- sleep 1` followed by
 #     `perf script | stackprof fold`: a folded file of one second of every CPU,
 #     the comparable of stackprof's `-d 1`.
 #
@@ -79,7 +79,7 @@ one_stackprof() {
 one_perf0() {
 	local t0
 	t0=$EPOCHREALTIME
-	perf record -q -F "$freq" -g -a -o "$tmp/perf0.data" -- sleep 0 >"$tmp/last.log" 2>&1 ||
+	perf record -q -F "$freq" -g -a -B -o "$tmp/perf0.data" -- sleep 0 >"$tmp/last.log" 2>&1 ||
 		fail "perf record -a -- sleep 0 failed"
 	since "$t0" >>"$tmp/perf0"
 	echo "  run $1 perf record -a -- sleep 0: $(tail -1 "$tmp/perf0") s" >&2
@@ -89,7 +89,7 @@ one_perf0() {
 one_perf1() {
 	local t0
 	t0=$EPOCHREALTIME
-	perf record -q -F "$freq" -g -a -o "$tmp/perf1.data" -- sleep 1 >"$tmp/last.log" 2>&1 ||
+	perf record -q -F "$freq" -g -a -B -o "$tmp/perf1.data" -- sleep 1 >"$tmp/last.log" 2>&1 ||
 		fail "perf record -a -- sleep 1 failed"
 	perf script -i "$tmp/perf1.data" 2>/dev/null | "$stackprof" fold >"$tmp/perf.folded" ||
 		fail "perf script | stackprof fold failed"
@@ -110,9 +110,9 @@ bench_result startup.first_sample_ms "stackprof oncpu -F $freq -g (all CPUs), la
 	ms "$tmp/stackprof" 1
 bench_result startup.complete_s "stackprof oncpu -F $freq -g -d 1 -o FILE (all CPUs), launch to exit" \
 	s "$tmp/stackprof" 2
-bench_result startup.complete_s "perf record -F $freq -g -a -- sleep 0, launch to exit" s "$tmp/perf0" 1
+bench_result startup.complete_s "perf record -F $freq -g -a -B -- sleep 0, launch to exit" s "$tmp/perf0" 1
 bench_result startup.complete_s \
-	"perf record -F $freq -g -a -- sleep 1, then perf script | stackprof fold, launch to folded file" \
+	"perf record -F $freq -g -a -B -- sleep 1, then perf script | stackprof fold, launch to folded file" \
 	s "$tmp/perf1" 1
 
 first=$(bench_median "$tmp/stackprof" 1 %.1f)
@@ -138,17 +138,18 @@ table=$(
 	echo "|---|---|"
 	echo "| \`stackprof oncpu\`: launch to first sample processed | $(cell "$tmp/stackprof" 1 %.1f) ms |"
 	echo "| \`stackprof oncpu -d 1 -o FILE\`: launch to exit, report and folded file written | $(cell "$tmp/stackprof" 2 %.3f) s |"
-	echo "| \`perf record -a -- sleep 0\`: launch to exit (start and stop) | $(cell "$tmp/perf0" 1 %.3f) s |"
-	echo "| \`perf record -a -- sleep 1\`, then \`perf script \\| stackprof fold\`: launch to folded file | $(cell "$tmp/perf1" 1 %.3f) s |"
+	echo "| \`perf record -a -B -- sleep 0\`: launch to exit (start and stop) | $(cell "$tmp/perf0" 1 %.3f) s |"
+	echo "| \`perf record -a -B -- sleep 1\`, then \`perf script \\| stackprof fold\`: launch to folded file | $(cell "$tmp/perf1" 1 %.3f) s |"
 	echo
 	echo "What is compared: stackprof's first sample is timed inside stackprof"
 	echo "(\`STACKPROF_BENCH_FIRST_SAMPLE=1\` prints the CLOCK_MONOTONIC time at which the"
 	echo "first sample has gone through the ordering queue and the profiler; the launch is"
 	echo "read on the same clock just before exec). perf offers no such hook, so its row is"
-	echo "the whole start and stop of a recording of nothing (\`sleep 0\`), including"
-	echo "writing perf.data and its build-id pass: an upper bound on its start-up, not its"
-	echo "time to a first sample. The \`-d 1\` and \`sleep 1\` rows both end with folded stacks"
-	echo "of one second of every CPU in a file, so they compare like with like."
+	echo "the whole start and stop of a recording of nothing (\`sleep 0\`), writing perf.data"
+	echo "included (\`-B\`: no build-id pass, which perf 6.1 has crashed in here): an upper"
+	echo "bound on its start-up, not its time to a first sample. The \`-d 1\` and \`sleep 1\`"
+	echo "rows both end with folded stacks of one second of every CPU in a file, so they"
+	echo "compare like with like."
 )
 echo "$table"
 
