@@ -726,8 +726,8 @@ static void deliver(void *ctx, uint64_t time, void *item)
 			/* For tests/bench/startup.sh: when the first sample was processed. */
 			if (s->bench_first_sample) {
 				s->bench_first_sample = false;
-				pr_warn("first sample processed at %" PRIu64 " ns (CLOCK_MONOTONIC)",
-					session__now());
+				pr_warn("first sample processed at %" PRIu64
+					" ns (CLOCK_MONOTONIC)", session__now());
 			}
 		}
 	} else {

@@ -23,10 +23,10 @@
  * and the run-queue wait the scheduler has charged it (/proc/thread-self/
  * schedstat, field 2), and prints the differences to stderr (and FILE):
  *   pingpong: thread ROLE COMM TID WALL_NS CPU_NS RUN_DELAY_NS TIMESLICES STEAL_NS
- * with ROLE "ping" or "pong", one such pair of lines per thread pair. STEAL_NS is the time the hypervisor took from
- * all CPUs together meanwhile (/proc/stat, 10 ms ticks): a thread's CPU time
- * leaves out time stolen while it ran, so WALL - CPU overstates its off-CPU
- * time by at most that much.
+ * with ROLE "ping" or "pong", one such pair of lines per thread pair. STEAL_NS
+ * is the time the hypervisor took from all CPUs together meanwhile (/proc/stat,
+ * 10 ms ticks): a thread's CPU time leaves out time stolen while it ran, so
+ * WALL - CPU overstates its off-CPU time by at most that much.
  * Between the two readings the thread is on CPU, blocked, or runnable and
  * waiting, so WALL - CPU is its whole off-CPU time and RUN_DELAY the part of
  * it spent runnable on a run queue (after a wake-up or a preemption).
