@@ -85,7 +85,7 @@ args() {
 	offcpu)
 		echo tests/bench/offcpu_pingpong.sh
 		if [ "$q" -eq 1 ]; then echo --runs 1 --seconds 0.5 --levels 1@2000,1,2
-		else echo --runs 3 --seconds 2; fi ;;
+		else echo --runs 3 --seconds 1.5; fi ;;
 	memleak)
 		echo tests/bench/memleak_overhead.sh
 		if [ "$q" -eq 1 ]; then echo --runs 1 --pairs 20000; else echo --runs 3 --pairs 200000; fi ;;
