@@ -9,7 +9,7 @@
 #   startup  tests/bench/startup.sh          launch to first sample, to a -d 1 report
 # Each script prints its table; a summary of the headline ratios, and whether
 # each target is met, comes last. About 6 minutes on a 2-CPU machine
-# (--quick: about 1.5). Benchmarks are not tests: this exits non-zero only
+# (--quick: about one). Benchmarks are not tests: this exits non-zero only
 # when something failed to run, never for a number.
 #
 # Usage: scripts/bench.sh [--quick] [--write] [--only NAME[,NAME..]]

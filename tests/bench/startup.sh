@@ -120,11 +120,11 @@ sp_d1=$(bench_median "$tmp/stackprof" 2 %.3f)
 p0=$(bench_median "$tmp/perf0" 1 %.3f)
 p1=$(bench_median "$tmp/perf1" 1 %.3f)
 bench_headline startup.first_sample \
-	"startup: stackprof's launch to first sample processed; perf record -a -- sleep 0 start and stop (not the same measure)" \
+	"startup: stackprof's launch to first sample processed; perf record -a -B -- sleep 0 start and stop (not the same measure)" \
 	"$first" "$first ms vs $(awk -v p="$p0" 'BEGIN { printf "%.0f", 1000 * p }') ms" - -
 r=$(awk -v s="$sp_d1" -v p="$p1" 'BEGIN { printf "%.3f", (p > 0 ? s / p : 0) }')
 bench_headline startup.one_second \
-	"startup: folded stacks of 1 s of every CPU, launch to file: stackprof -d 1 / perf record -- sleep 1 + perf script | fold" \
+	"startup: folded stacks of 1 s of every CPU, launch to file: stackprof -d 1 / perf record -a -B -- sleep 1 + perf script | fold" \
 	"$r" "$(printf '%.2fx (%s s vs %s s)' "$r" "$sp_d1" "$p1")" - -
 
 cell() { echo "$(bench_median "$1" "$2" "$3") ($(bench_range "$1" "$2" "$3"))"; }
