@@ -115,6 +115,7 @@ struct session {
 	struct queued *recent[SESSION_RECENT]; /* last records delivered, for duplicate() */
 	unsigned int recent_next;
 	uint64_t lost, lost_samples, throttled;
+	bool bench_first_sample; /* STACKPROF_BENCH_FIRST_SAMPLE=1: timestamp the first sample */
 };
 
 uint64_t session__now(void)
@@ -158,6 +159,8 @@ struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
 	s->sample_id_all = features__has(FEAT_SAMPLE_ID_ALL);
 	s->clockid = features__has(FEAT_CLOCKID);
 	s->mmap2 = features__has(FEAT_MMAP2);
+	s->bench_first_sample = getenv("STACKPROF_BENCH_FIRST_SAMPLE") &&
+				!strcmp(getenv("STACKPROF_BENCH_FIRST_SAMPLE"), "1");
 	s->syms = syms__new(opts->kallsyms);
 	s->queue = order_queue__new(deliver, s);
 	if (s->queue)
@@ -787,6 +790,12 @@ static void deliver(void *ctx, uint64_t time, void *item)
 		if (r->evidx != s->tracking_idx) {
 			s->nr_samples++;
 			s->prof->sample(s, r);
+			/* For tests/bench/startup.sh: when the first sample was processed. */
+			if (s->bench_first_sample) {
+				s->bench_first_sample = false;
+				pr_warn("first sample processed at %" PRIu64
+					" ns (CLOCK_MONOTONIC)", session__now());
+			}
 		}
 	} else {
 		apply_sideband(s, r);

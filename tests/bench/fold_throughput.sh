@@ -56,7 +56,7 @@ cfgs="wc fold foldgz${reference:+ ref}"
 tmp=$(mktemp -d /tmp/fold-throughput.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-perf record -q -a -g -F 999 -o "$tmp/perf.data" -- "$cpushare" 3 >/dev/null 2>&1
+perf record -q -a -g -F 999 -B -o "$tmp/perf.data" -- "$cpushare" 3 >/dev/null 2>&1
 start=$(date +%s.%N)
 perf script -i "$tmp/perf.data" >"$tmp/one.txt" 2>/dev/null
 end=$(date +%s.%N)
@@ -107,6 +107,31 @@ row() { # name cfg
 		mbs = s > 0 ? b / 1048576 / s : 0
 		printf "| %s | %.2f (%s) | %.0f | %.1fx | %.1f |\n", n, s, rg, mbs, (w > 0 ? s / w : 0), r / 1024 }'
 }
+
+input="$((bytes >> 20)) MB of perf script text"
+for cfg in $cfgs; do
+	case $cfg in
+	wc) c="wc -l" ;;
+	fold) c="stackprof fold" ;;
+	foldgz) c="stackprof fold of the gzip'd file" ;;
+	ref) c="stackcollapse-perf.pl" ;;
+	esac
+	bench_result fold.seconds "$c, $input" s "$tmp/$cfg" 1
+	bench_result fold.peak_rss_kb "$c, $input" KB "$tmp/$cfg" 2
+	awk -v b="$bytes" '{ print ($1 > 0 ? b / 1048576 / $1 : "-") }' "$tmp/$cfg" >"$tmp/mbs"
+	bench_result fold.mb_per_s "$c, $input" MB/s "$tmp/mbs" 1
+done
+bench_result_value fold.perf_script_mb_per_s "perf script printing the capture" MB/s "$script_mbs"
+fold_s=$(bench_median "$tmp/fold" 1 %.3f)
+mbs=$(awk -v b="$bytes" -v s="$fold_s" 'BEGIN { printf "%.0f", (s > 0 ? b / 1048576 / s : 0) }')
+r=$(awk -v m="$mbs" -v p="$script_mbs" 'BEGIN { printf "%.1f", (p > 0 ? m / p : 0) }')
+bench_headline fold.vs_perf_script "fold: stackprof fold's MB/s over perf script's (the pipeline's other end)" \
+	"$r" "$(printf '%sx (%s MB/s vs %s MB/s)' "$r" "$mbs" "$script_mbs")" - -
+if [ -n "$reference" ]; then
+	r=$(awk -v f="$fold_s" -v x="$(bench_median "$tmp/ref" 1 %.3f)" 'BEGIN { printf "%.1f", (f > 0 ? x / f : 0) }')
+	bench_headline fold.vs_reference "fold: speed of stackprof fold over the reference collapser's" \
+		"$r" "${r}x" - -
+fi
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 table=$(

@@ -57,7 +57,7 @@ run_base() { "$writer" --bench "$writes"; }
 run_stackprof() { "$stackprof" iowrite -g -o "$tmp/sp.folded" -- "$writer" --bench "$writes"; }
 run_perfstat() { perf stat -x, -e "$pevents" -o "$tmp/stat" -- "$writer" --bench "$writes"; }
 run_perfrecord() {
-	perf record -q -e syscalls:sys_enter_write --call-graph fp -e syscalls:sys_exit_write \
+	perf record -q -B -e syscalls:sys_enter_write --call-graph fp -e syscalls:sys_exit_write \
 		-o "$tmp/perf.data" -- "$writer" --bench "$writes"
 }
 
@@ -111,6 +111,35 @@ row() { # name cfg
 		printf "| %s | %.1f (%s) | %.1fx | %.2f | %s |\n", n, x, r, x / b, (x - b) / 1000, l }'
 }
 
+for cfg in base stackprof perfstat perfrecord; do
+	case $cfg in
+	base) c="writer alone" ;;
+	stackprof) c="stackprof iowrite -g" ;;
+	perfstat) c="perf stat of the same 2 tracepoints (counting only)" ;;
+	perfrecord) c="perf record of the same 2, call chain at the entry" ;;
+	esac
+	bench_result iowrite.ns_per_write "$c, writer --bench $writes" ns "$tmp/$cfg" 1
+	[ "$cfg" = base ] || [ "$cfg" = perfstat ] ||
+		bench_result iowrite.events_lost "$c, writer --bench $writes" events "$tmp/$cfg" 2
+done
+# Headlines: what stackprof adds per write, over what perf record and the floor add.
+added() { awk -v x="$(bench_median "$tmp/$1" 1)" -v b="$base_ns" 'BEGIN { printf "%.1f", x - b }'; }
+sp_add=$(added stackprof)
+for ref in perfrecord perfstat; do
+	ref_add=$(added "$ref")
+	case $ref in
+	perfrecord) what="perf record (call chain at the entry)" ;;
+	perfstat) what="the bare tracepoints (perf stat, counting only)" ;;
+	esac
+	if awk -v p="$ref_add" 'BEGIN { exit !(p > 0) }'; then
+		r=$(awk -v s="$sp_add" -v p="$ref_add" 'BEGIN { printf "%.3f", s / p }')
+		shown=$(printf '%.2fx (%s ns vs %s ns)' "$r" "$sp_add" "$ref_add")
+	else
+		r=- shown="n/a ($sp_add ns vs $ref_add ns: the reference adds nothing measurable)"
+	fi
+	bench_headline "iowrite.vs_$ref" "iowrite: ns added per write, stackprof / $what" "$r" "$shown" - -
+done
+
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 table=$(
 	echo "Nanoseconds per write(64 bytes) to /dev/null of \`writer --bench $writes\` (the program"
@@ -130,7 +159,8 @@ table=$(
 	echo "written. \`perf record\` and stackprof also write a record per hit. stackprof's other"
 	echo "events (pwrite64, writev, ... and the close, dup and open events that keep file names"
 	echo "current) are in place but not hit here. Lost is the worst run: stackprof's \`# lost\`"
-	echo "records + samples, perf's PERF_RECORD_LOST counts."
+	echo "records + samples, perf's PERF_RECORD_LOST counts. perf record runs with \`-B\` (no"
+	echo "build-id pass: perf 6.1 has crashed in it here)."
 )
 echo "$table"
 
