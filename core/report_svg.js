@@ -72,7 +72,8 @@
 
 	// Frames as drawn: depth from the row, span [o, o + v) in units of value.
 	(function collect() {
-		var gs = layer.getElementsByTagName('g');
+		// A static list: a live one would be walked again after every change below.
+		var gs = layer.querySelectorAll('#frames > g');
 
 		for (var i = 0; i < gs.length; i++) {
 			var g = gs[i];
