@@ -10,7 +10,13 @@ pkgs=(
 	linux-source-6.1
 	python3 linux-perf procps
 	clang libclang-rt-14-dev
+	# the flame graph's browser test (tests/browser): Debian's headless-capable chromium
+	chromium
 )
+# ... driven from node through playwright-core (npm). A machine whose node and npm
+# come from elsewhere keeps them: Debian's npm would pull in its own nodejs instead.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install needs it)" >&2
