@@ -1,4 +1,4 @@
-/* The SVG flame graph: stacks merged by name into a tree, drawn as rectangles, with a script for tooltips, zoom and search. */
+/* The SVG flame graph: stacks merged by name into a tree of rectangles, with a script. */
 #include "report.h"
 #include "hash.h"
 #include "symbols/u64map.h"
@@ -149,7 +149,8 @@ static enum node_kind kind_of(enum report_frame_kind k)
 static int tree_add(struct tree *t, const struct report *r, unsigned int value, bool base)
 {
 	uint32_t *frame_names = malloc((r->nr_frames ? r->nr_frames : 1) * sizeof(*frame_names));
-	uint32_t *thread_names = malloc((r->nr_threads ? r->nr_threads : 1) * sizeof(*thread_names));
+	uint32_t *thread_names =
+		malloc((r->nr_threads ? r->nr_threads : 1) * sizeof(*thread_names));
 	int err = -ENOMEM;
 
 	if (!frame_names || !thread_names)
@@ -329,8 +330,8 @@ static void put_js_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
-		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-		    *c == '_' || *c == ' ' || *c == '-' || *c == '.')
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '_' || *c == ' ' || *c == '-' || *c == '.')
 			fputc(*c, f);
 		else
 			fprintf(f, "\\u%04x", *c);

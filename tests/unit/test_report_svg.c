@@ -1,4 +1,4 @@
-/* The SVG flame graph writer on hand-built reports: exact widths, merging by name, min_width, escaping, reverse, diff colours. */
+/* The SVG flame graph writer on hand-built reports: widths, merging, min_width, escaping, diffs. */
 #include "core/report.h"
 
 #include <errno.h>
@@ -266,7 +266,8 @@ static void test_diff(const struct report *after)
 	CHECK(svg && err == 0);
 	if (!svg)
 		goto out;
-	/* work_a: 300/600 before, 1000/6041 after: shrank (blue). work_c: 100/600 -> 3000/6041: grew (red). */
+	/* work_a: 300/600 before, 1000/6041 after: shrank (blue). */
+	/* work_c: 100/600 before, 3000/6041 after: grew (red). */
 	CHECK(find_frame(svg, "work_a", &a) == 1 && find_frame(svg, "work_c", &c) == 1);
 	CHECK(strstr(a.g, "data-b=\"300\"") && strstr(c.g, "data-b=\"100\""));
 	rgb(a.fill, &rr, &gg, &bb);
