@@ -147,6 +147,20 @@ static int classify(struct report *r, struct names *names)
 	return 0;
 }
 
+/*
+ * The event as perf script named it, without its modifiers: "cpu-clock:pppH"
+ * is cpu-clock; "sched:sched_switch" is a tracepoint and stays whole.
+ */
+static void event_name(char *out, size_t len, const char *event)
+{
+	const char *colon = strrchr(event, ':');
+	size_t n = strlen(event);
+
+	if (colon && colon[1] && strspn(colon + 1, "ukhpPGHISDWeb") == strlen(colon + 1))
+		n = (size_t)(colon - event);
+	snprintf(out, len, "%.*s", (int)n, event);
+}
+
 static int load(struct input *in, bool two_counts)
 {
 	struct perfscript_opts o = { .kernel = true, .jit = true, .two_counts = two_counts };
@@ -162,8 +176,7 @@ static int load(struct input *in, bool two_counts)
 	err = textin__read("flamegraph", in->path, TEXTIN_AUTO, &o, true, in->syms, in->t, &in->res);
 	if (err)
 		return err;
-	snprintf(in->event, sizeof(in->event), "%s", st->event);
-	in->event[strcspn(in->event, ":")] = '\0';
+	event_name(in->event, sizeof(in->event), st->event);
 	if (!stack_table__total(in->t, 0) && !stack_table__total(in->t, 1)) {
 		if (st->malformed)
 			pr_warn("flamegraph: %s holds no samples: %llu line%s could not be parsed "
@@ -181,6 +194,10 @@ static int load(struct input *in, bool two_counts)
 			in->path, (unsigned long long)st->malformed, st->malformed == 1 ? "" : "s",
 			st->malformed == 1 ? "was" : "were", (unsigned long long)st->first_malformed,
 			st->why);
+	if (st->other_events)
+		pr_warn("flamegraph: %s: drew only event %s, the first one seen (stackprof fold "
+			"--event-filter keeps another)",
+			in->path, st->event);
 	if (stack_table__dropped(in->t))
 		pr_warn("flamegraph: %s: %llu stacks were left out: the stack table is full",
 			in->path, (unsigned long long)stack_table__dropped(in->t));
@@ -191,8 +208,8 @@ static int load(struct input *in, bool two_counts)
 
 /*
  * The report of counter @idx of @in's table. Weights that perf script
- * printed as periods of a clock event are nanoseconds of CPU time; of any
- * other event, counts of it; folded counts are samples.
+ * printed as periods of a clock event are nanoseconds of CPU time; of a
+ * counter, counts of its event; anything else counts samples.
  */
 static struct report *make_report(struct input *in, unsigned int idx, struct names *names)
 {
@@ -208,7 +225,8 @@ static struct report *make_report(struct input *in, unsigned int idx, struct nam
 					   !strcmp(in->event, "task-clock"))) {
 			v.type = "cpu time";
 			v.unit = "nanoseconds";
-		} else if (in->res.st.periods) {
+		} else if (in->res.st.periods && !strchr(in->event, ':')) {
+			/* Periods of a counter ("cycles"); a tracepoint's are 1 a sample. */
 			v.type = in->event;
 		}
 	}

@@ -608,13 +608,16 @@ static void put_header(FILE *f, const struct report *r, const struct draw *d, un
 			put_text(f, r->meta.targets, SIZE_MAX);
 			fputs(": ", f);
 		}
-		put_text(f, rv->type, SIZE_MAX);
-		fputs(", total ", f);
+		fputs("total ", f);
 		put_text(f, total, SIZE_MAX);
+		/* A count names its type already ("1,234 samples"); a time or a size does not. */
+		if (strcmp(rv->unit, "count")) {
+			fputs(" of ", f);
+			put_text(f, rv->type, SIZE_MAX);
+		}
 		if (r->meta.events) {
-			fputs(" (", f);
+			fputs(", event ", f);
 			put_text(f, r->meta.events, SIZE_MAX);
-			fputs(")", f);
 		}
 	}
 	fputs("</text>\n", f);

@@ -11,6 +11,8 @@ input.
 - differential graphs from two hand-made folded files, and from the
   two-count file `stackprof compare --diff` writes: red where a frame's share
   grew, blue where it shrank, white where it held;
+- perf script of two events: the first drawn, the other said; units from
+  periods; kinds of frames from the reader's marks;
 - names holding markup characters and bytes that are not UTF-8;
 - 100,000 unique stacks: the file stays small (frames under --min-width are
   left out) and every frame drawn is at least that wide;
@@ -22,6 +24,7 @@ No kernel access is needed.
 import gzip
 import os
 import random
+import re
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -188,7 +191,7 @@ def test_cpushare_widths(d):
     check(a.y == b.y == c.y and g.named("run").y - a.y == ROW,
           "a level is one row above its parent", g.result)
     # Weights are cpu-clock periods: nanoseconds, so the subtitle shows a time.
-    check(any("cpu time, total" in t and " ms" in t for t in g.texts()),
+    check(any(re.search(r"total \d+ ms of cpu time, event cpu-clock$", t) for t in g.texts()),
           "the subtitle should give the total as CPU time: %s" % g.texts()[:3], g.result)
     check("unit: \"nanoseconds\"" in g.script(), "the script should get the unit", g.result)
     # Kernel frames are marked so by the reader: their own colour family and class.
@@ -307,6 +310,37 @@ def test_diff(d):
           "a frame new in B should be red, paler for a smaller change: %s" % fr["new"], g3.result)
 
 
+def test_events(d):
+    """perf script: the first event drawn (the rest said), its periods' unit, kinds of frames."""
+    out = os.path.join(d, "rules.svg")
+    r = sptest.run([sptest.STACKPROF, "flamegraph", "-o", out, data("rules")], timeout=60)
+    check(r.rc == 0, "stackprof flamegraph failed", r)
+    check(r.err.count("\n") == 1 and "drew only event cycles" in r.err,
+          "one warning naming the event drawn", r)
+    g = Graph(path=out, result=r)
+    check(any(t.endswith("total 2,052 cycles, event cycles") for t in g.texts()),
+          "periods of cycles are counts of cycles: %s" % g.texts()[:2], r)
+    kinds = {}
+    for f in g.frames:
+        kinds.setdefault(f.name, set()).add(f.kind)
+    # The reader's marks make the kinds, and are not shown: _[k] kernel, _[i] inlined.
+    for name, kind in (("native_safe_halt", "kernel"), ("tcp_sendmsg", "kernel"),
+                       ("inner", "inline"), ("innermost", "inline"), ("outer", "user"),
+                       ("[unknown]", "unknown"), ("[libfoo.so.1]", "unknown"),
+                       ("main", "user"), ("prog", "process"), ("all", "root")):
+        check(kinds.get(name) == {kind}, "%s should be %s: %s" % (name, kind, kinds.get(name)),
+              r)
+    check(not [n for n in kinds if n.endswith(("_[k]", "_[i]", "_[j]"))],
+          "marks left in names: %s" % sorted(kinds), r)
+    # A tracepoint keeps its whole name; its periods (1) are samples.
+    tp = write(d, "tp.txt", "prog 4242/4243 [001] 100.000001:          1 sched:sched_switch: \n"
+               "\t    7f00000011a0 leaf+0x10 (/usr/bin/prog)\n"
+               "\t    7f0000001200 main (/usr/bin/prog)\n\n")
+    g, _ = render(d, [tp], "tp.svg")
+    check(any(t.endswith("total 1 samples, event sched:sched_switch") for t in g.texts()),
+          "a tracepoint is named whole: %s" % g.texts()[:2], g.result)
+
+
 def test_names_escaped(d):
     """Markup characters, quotes and bytes that are not UTF-8 in names: well-formed XML."""
     text = (b"my <prog>;a&b;\"quoted\" 'single';<script>alert(1)</script> 5\n"
@@ -413,4 +447,4 @@ if __name__ == "__main__":
                    % (sptest.TEST_NAME, sptest.STACKPROF))
         sys.exit(1)
     sptest.main([test_cpushare_widths, test_inputs_agree, test_options, test_min_width,
-                 test_diff, test_names_escaped, test_many_stacks, test_errors, test_help])
+                 test_diff, test_events, test_names_escaped, test_many_stacks, test_errors, test_help])
