@@ -87,8 +87,9 @@ static void usage_main(FILE *f)
 	for (size_t i = 0; profilers[i]; i++)
 		fprintf(f, "  %-10s %s\n", profilers[i]->name, profilers[i]->summary);
 	fprintf(f, "\nReading profiles:\n"
-		   "  %-10s %s\n  %-10s %s\n", "fold", "perf script output to folded stacks",
-		   "compare", "how similar two profiles are, and where they differ");
+		   "  %-10s %s\n  %-10s %s\n  %-10s %s\n", "fold", "perf script output to folded stacks",
+		   "compare", "how similar two profiles are, and where they differ",
+		   "flamegraph", "an interactive SVG flame graph of a profile, or of two");
 	fprintf(f, "\nRun 'stackprof PROFILER --help' for its options and examples.\n"
 		   "Example: stackprof oncpu -F 997 -g -d 10 -o cpu.folded\n");
 }
@@ -408,6 +409,8 @@ int cli__main(int argc, char **argv)
 		return fold__main(argc - i, argv + i);
 	if (!strcmp(argv[i], "compare"))
 		return compare__main(argc - i, argv + i);
+	if (!strcmp(argv[i], "flamegraph"))
+		return flamegraph__main(argc - i, argv + i);
 	p = profiler__find(argv[i]);
 	if (!p) {
 		char names[256] = "";

@@ -97,4 +97,36 @@ void report__delete(struct report *r);
 /* The writers, each to @f; 0 or -errno. */
 int report__write_json(FILE *f, const struct report *r);
 
+#define SVG_DEFAULT_WIDTH 1200
+#define SVG_DEFAULT_MIN_WIDTH 0.1
+
+struct svg_opts {
+	const char *title;   /* NULL: "Flame graph" (or "Differential flame graph") */
+	unsigned int width;  /* of the image in px; 0 = SVG_DEFAULT_WIDTH */
+	bool reverse;	     /* icicle graph: the root at the top, stacks growing down */
+	/*
+	 * Frames narrower than this many px are left out, with everything
+	 * above them: their value stays in the parent's remainder (its self
+	 * part). 0 keeps every frame with a value.
+	 */
+	double min_width;
+	unsigned int value;  /* which of the report's values gives the widths */
+	/*
+	 * NULL, or the "before" profile of a differential graph: widths come
+	 * from @r ("after"), colours from how each frame's share of the total
+	 * changed between the two (red grew, blue shrank), frames matched by
+	 * their path of names. Its value @value is compared.
+	 */
+	const struct report *diff_base;
+};
+
+/*
+ * Writes a self-contained interactive SVG flame graph of value @o->value:
+ * stacks merged by name into a tree whose first level is the thread name
+ * (comm), widths proportional to the value, with a script for tooltips,
+ * zoom and search (docs/formats.md). Returns 0 or -errno (-EINVAL for a
+ * value the report does not have).
+ */
+int report__write_svg(FILE *f, const struct report *r, const struct svg_opts *o);
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * Commands that read profiles instead of recording them: `stackprof fold`
- * (perf script text to folded stacks) and `stackprof compare` (two profiles
- * side by side). They share the command line's conventions.
+ * (perf script text to folded stacks), `stackprof compare` (two profiles
+ * side by side) and `stackprof flamegraph` (an SVG flame graph). They share
+ * the command line's conventions.
  */
 #ifndef STACKPROF_TOOLS_H
 #define STACKPROF_TOOLS_H
@@ -11,6 +12,7 @@
 /* Each returns the process exit status: 0, 1 (failed), 2 (bad usage). */
 int fold__main(int argc, char **argv);
 int compare__main(int argc, char **argv);
+int flamegraph__main(int argc, char **argv);
 
 /*
  * The options every reading command shares, after getopt_long returned @c:

@@ -15,10 +15,13 @@ cmake -S . -B build
 cmake --build build -j2
 
 out=build/demo.folded
-echo "+ build/stackprof oncpu -F 997 -g -o $out -- build/tests/workloads/cpushare 3"
-build/stackprof oncpu -F 997 -g -o "$out" -- build/tests/workloads/cpushare 3
+svg=build/demo.svg
+echo "+ build/stackprof oncpu -F 997 -g --annotate -o $out -- build/tests/workloads/cpushare 3"
+build/stackprof oncpu -F 997 -g --annotate -o "$out" -- build/tests/workloads/cpushare 3
+echo "+ build/stackprof flamegraph $out -o $svg"
+build/stackprof flamegraph "$out" -o "$svg"
 
 echo
 echo "Folded stacks: $(pwd)/$out"
+echo "Flame graph:   $(pwd)/$svg (open it in a browser: hover, click to zoom, Ctrl-F to search)"
 echo "Expected: about 1/6 of samples in work_a, 2/6 in work_b, 3/6 in work_c."
-echo "Make a flame graph from it with any folded-stack renderer."

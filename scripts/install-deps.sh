@@ -10,7 +10,13 @@ pkgs=(
 	linux-source-6.1
 	python3 python3-jsonschema linux-perf procps strace
 	clang libclang-rt-14-dev
+	# the flame graph's browser test (tests/browser): Debian's headless-capable chromium
+	chromium
 )
+# ... driven from node through playwright-core (npm). A machine whose node and npm
+# come from elsewhere keeps them: Debian's npm would pull in its own nodejs instead.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 # Only scripts/bench.sh uses these: /usr/bin/time for CPU time and peak RSS,
 # heaptrack as a point of comparison for memleak. A failure to install them is
 # a warning, not an error: the build and the tests do not need them, and the

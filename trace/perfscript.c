@@ -45,6 +45,8 @@ struct perfscript {
 	bool in_sample;	   /* a header was accepted: frames belong to it */
 	bool header_frame; /* its frame was on the header line: it ends at the next header */
 	uint64_t period;
+	uint64_t period_b; /* a folded line's second count (two_counts) */
+	int nr_counts;	   /* counts per folded line: 0 until the first line decides */
 	uint64_t *frames; /* leaf first; the process name goes last when the sample ends */
 	uint32_t nr_frames;
 	bool truncated;	  /* frames beyond what a stack keeps were dropped */
@@ -505,6 +507,7 @@ static int add_srcline(struct perfscript *p, const char *s, size_t n)
 static int end_sample(struct perfscript *p)
 {
 	uint32_t n = p->nr_frames, nu, nk;
+	uint64_t vals[2] = { p->period, p->period_b };
 	int err;
 
 	if (!p->in_sample)
@@ -522,7 +525,7 @@ static int end_sample(struct perfscript *p)
 		nk = 0;
 		nu = n;
 	}
-	err = stack_table__add(p->t, 0, "", p->frames, nk, p->frames + nk, nu, &p->period);
+	err = stack_table__add(p->t, 0, "", p->frames, nk, p->frames + nk, nu, vals);
 	p->st.samples++;
 	return err == -ENOSPC ? 0 : err;
 }
@@ -589,6 +592,7 @@ static int header(struct perfscript *p, const char *s, size_t n, size_t comm_len
 		}
 	}
 	p->period = 0;
+	p->st.periods |= per_len > 0;
 	for (size_t i = 0; i < per_len && p->period < UINT64_MAX / 10; i++)
 		p->period = p->period * 10 + (uint64_t)(per[i] - '0');
 	if (!p->period)
@@ -636,29 +640,57 @@ static int header(struct perfscript *p, const char *s, size_t n, size_t comm_len
 	return 0;
 }
 
-/* A folded line: "root;...;leaf COUNT"; the root is the process name. */
+/*
+ * The count ending @s (@n bytes), after its last space: *@sp points at that
+ * space. Returns 0, 1 (no space, or nothing before or after it) or 2 (not a
+ * number).
+ */
+static int last_count(const char *s, size_t n, const char **sp, uint64_t *count)
+{
+	*sp = NULL;
+	*count = 0;
+	for (size_t i = n; i-- > 0;)
+		if (s[i] == ' ') {
+			*sp = s + i;
+			break;
+		}
+	if (!*sp || *sp == s || *sp + 1 == s + n)
+		return 1;
+	for (const char *c = *sp + 1; c < s + n; c++) {
+		if (!is_digit(*c) || *count > UINT64_MAX / 10)
+			return 2;
+		*count = *count * 10 + (uint64_t)(*c - '0');
+	}
+	return 0;
+}
+
+/* A folded line: "root;...;leaf COUNT" (or "... COUNT_A COUNT_B"); the root is the process name. */
 static int folded_line(struct perfscript *p, const char *s, size_t n)
 {
-	const char *sp = NULL, *f, *end;
-	uint64_t count = 0;
+	const char *sp = NULL, *sp_a, *f, *end;
+	uint64_t count = 0, count_a;
 	char buf[NAME_MAX_LEN + 1];
 	int err;
 
-	for (size_t i = n; i-- > 0;)
-		if (s[i] == ' ') {
-			sp = s + i;
-			break;
-		}
-	if (!sp || sp == s || sp + 1 == s + n) {
-		malformed(p, "not 'frames count'");
+	err = last_count(s, n, &sp, &count);
+	if (err) {
+		malformed(p, err == 1 ? "not 'frames count'" : "the count is not a number");
 		return 0;
 	}
-	for (const char *c = sp + 1; c < s + n; c++) {
-		if (!is_digit(*c) || count > UINT64_MAX / 10) {
-			malformed(p, "the count is not a number");
+	p->period_b = 0;
+	if (p->o.two_counts && !p->nr_counts) {
+		/* The first line decides: a number before the count makes two columns. */
+		p->nr_counts = last_count(s, (size_t)(sp - s), &sp_a, &count_a) ? 1 : 2;
+		p->st.two_counts = p->nr_counts == 2;
+	}
+	if (p->nr_counts == 2) {
+		if (last_count(s, (size_t)(sp - s), &sp_a, &count_a)) {
+			malformed(p, "not 'frames count_a count_b'");
 			return 0;
 		}
-		count = count * 10 + (uint64_t)(*c - '0');
+		p->period_b = count;
+		count = count_a;
+		sp = sp_a;
 	}
 	p->nr_frames = 0;
 	p->truncated = false;

@@ -51,6 +51,13 @@ struct perfscript_opts {
 	const char *event;     /* keep only this event; NULL = the first one seen */
 	bool srcline;	       /* source lines under frames (-F+srcline) join their names */
 	bool folded;	       /* the input is folded stacks ("root;...;leaf count") instead */
+	/*
+	 * Folded: when the first line carries two counts, "root;...;leaf A B"
+	 * (as `stackprof compare --diff` writes), every line must, and they go
+	 * to counters 0 and 1 of the table (which must have two). Otherwise
+	 * lines have one count and counter 1, if any, stays 0.
+	 */
+	bool two_counts;
 };
 
 /* Longest line read whole; longer ones are counted as malformed and skipped. */
@@ -68,6 +75,8 @@ struct perfscript_stats {
 	char event[128];	  /* the event kept, "" = none seen */
 	bool other_events;	  /* samples of other events were left out */
 	char other[128];	  /* the first of those other events */
+	bool periods;		  /* some weights were periods printed by perf script */
+	bool two_counts;	  /* folded lines carried two counts (opts two_counts) */
 };
 
 /*
