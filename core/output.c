@@ -71,6 +71,13 @@ static int write_model(FILE *f, void *arg)
 	switch (c->fmt) {
 	case OUTPUT_JSON:
 		return report__write_json(f, c->model);
+	case OUTPUT_SVG: {
+		char title[64];
+		struct svg_opts so = { .title = title, .min_width = SVG_DEFAULT_MIN_WIDTH };
+
+		snprintf(title, sizeof(title), "stackprof %s", c->model->meta.profiler ?: "");
+		return report__write_svg(f, c->model, &so);
+	}
 	default:
 		return -EOPNOTSUPP;
 	}

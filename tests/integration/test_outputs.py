@@ -87,6 +87,29 @@ def test_json_and_folded_from_one_run(d):
           work_c[0]["address"].startswith("0x"), "work_c's frame: %s" % work_c)
 
 
+def test_svg_from_a_profiler(d):
+    """-o FILE.svg draws the run: frame widths in the workload's 1:2:3 ratio."""
+    import xml.etree.ElementTree as ET
+    svg = os.path.join(d, "cpu.svg")
+    r = sptest.run([sptest.STACKPROF, "oncpu", "-F", FREQ, "-g", "-o", svg, "--",
+                    sptest.workload("cpushare"), 2], timeout=90)
+    check(r.rc == 0 and "flame graph written to %s" % svg in r.err, "oncpu -o x.svg", r)
+    ns = "{http://www.w3.org/2000/svg}"
+    layer = ET.parse(svg).getroot().find(".//%sg[@id='frames']" % ns)
+    check(layer is not None, "no frames layer in %s" % svg, r)
+    width = {}
+    for g in layer.findall(ns + "g"):
+        name = g.find(ns + "title").text or ""
+        for func in EXPECTED:
+            if name.startswith(func):
+                width[func] = width.get(func, 0) + float(g.find(ns + "rect").get("width"))
+    total = sum(width.values())
+    for func, want in EXPECTED.items():
+        got = width.get(func, 0) / total if total else 0
+        check(abs(got - want) <= TOLERANCE, "SVG: %s is %s of the work_* width, expected %s"
+              % (func, pct(got), pct(want)), r)
+
+
 def test_format_override(d):
     out = os.path.join(d, "report.txt")
     r = sptest.run([sptest.STACKPROF, "oncpu", "-F", 99, "--format", "json", "-o", out, "--",
@@ -127,5 +150,5 @@ def test_bad_outputs(d):
 
 if __name__ == "__main__":
     sptest.require_kernel()
-    sptest.main([test_json_and_folded_from_one_run, test_format_override,
+    sptest.main([test_json_and_folded_from_one_run, test_svg_from_a_profiler, test_format_override,
                  test_offcpu_microseconds, test_bad_outputs])
