@@ -172,7 +172,8 @@ static int add(struct named_stacks *n, const struct keybuf *k, const uint64_t *v
 		return -ENOMEM;
 	}
 	memcpy(key, k->s, k->len + 1);
-	memcpy(offs, k->offs, k->nr_offs * sizeof(*offs));
+	if (k->nr_offs)
+		memcpy(offs, k->offs, k->nr_offs * sizeof(*offs));
 	ns = &n->v[n->nr];
 	memset(ns, 0, sizeof(*ns));
 	ns->key = key;

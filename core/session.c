@@ -175,6 +175,21 @@ struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
 	return s;
 }
 
+/*
+ * What an evsel holds besides itself: libperf 6.1's perf_evsel__delete()
+ * frees only the struct, leaving its sample-id table and its references to
+ * the CPU and thread maps behind. Closed evsels only.
+ */
+static void evsel__release(struct perf_evsel *evsel)
+{
+	perf_evsel__free_id(evsel);
+	perf_cpu_map__put(evsel->cpus);
+	perf_cpu_map__put(evsel->own_cpus);
+	perf_thread_map__put(evsel->threads);
+	evsel->cpus = evsel->own_cpus = NULL;
+	evsel->threads = NULL;
+}
+
 void session__delete(struct session *s)
 {
 	if (!s)
@@ -185,6 +200,11 @@ void session__delete(struct session *s)
 	if (s->evlist) {
 		perf_evlist__munmap(s->evlist);
 		perf_evlist__close(s->evlist);
+	}
+	for (int i = 0; i < s->nr_events; i++)
+		if (s->events[i].evsel)
+			evsel__release(s->events[i].evsel);
+	if (s->evlist) {
 		perf_evlist__delete(s->evlist); /* deletes the evsels too */
 	} else {
 		for (int i = 0; i < s->nr_events; i++)
