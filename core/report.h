@@ -97,4 +97,13 @@ void report__delete(struct report *r);
 /* The writers, each to @f; 0 or -errno. */
 int report__write_json(FILE *f, const struct report *r);
 
+/*
+ * pprof: a gzip-compressed perftools.profiles.Profile (proto/profile.proto).
+ * One sample per stack, labelled with its pid (when known) and comm; a
+ * mapping per module, at 0 so that addresses are file offsets, and the
+ * kernel's at the addresses sampled; inlined functions as extra lines of
+ * their caller's location. @f must be binary-safe (not a terminal).
+ */
+int report__write_pprof(FILE *f, const struct report *r);
+
 #endif
