@@ -106,4 +106,11 @@ int report__write_json(FILE *f, const struct report *r);
  */
 int report__write_pprof(FILE *f, const struct report *r);
 
+/*
+ * speedscope's file format (JSON): one "sampled" profile per thread, named
+ * "comm (pid)", weighed by the first value in its unit ("none" for counts);
+ * samples are indices in shared.frames, root first.
+ */
+int report__write_speedscope(FILE *f, const struct report *r);
+
 #endif
