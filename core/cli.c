@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STACKPROF_VERSION "0.1.0"
 #define DEFAULT_TOP 20
 
 enum {

@@ -1,4 +1,4 @@
-/* The pprof writer: the report as a gzip-compressed perftools.profiles.Profile, through protobuf-c. */
+/* The pprof writer: the report as a gzip-compressed perftools.profiles.Profile (protobuf-c). */
 #define _GNU_SOURCE /* vasprintf */
 #include "report.h"
 #include "hash.h"
@@ -62,11 +62,11 @@ struct pprof {
 	struct u64map *loc_idx; /* hash of mapping, address (or function) -> location index */
 	struct pp_line *lines;
 	size_t nr_lines, cap_lines;
-	uint32_t *frame_func;	 /* report frame -> function id */
-	uint32_t *frame_map;	 /* report frame -> mapping id, 0 = none */
-	uint64_t *sample_locs;	 /* every sample's location ids, leaf first */
-	size_t *sample_first;	 /* where each stack's ids start in sample_locs */
-	size_t *sample_nr;
+	uint32_t *frame_func;  /* report frame -> function id */
+	uint32_t *frame_map;   /* report frame -> mapping id, 0 = none */
+	uint64_t *sample_locs; /* every sample's location ids, leaf first */
+	size_t *sample_first;  /* where each stack's ids start in sample_locs */
+	size_t *sample_nr;     /* and how many */
 };
 
 static int grow(void **v, size_t *cap, size_t nr, size_t size)
@@ -403,7 +403,7 @@ static int write_gz(FILE *f, const ProtobufCMessage *msg)
 	return err;
 }
 
-/* The sample's labels: the process id (0 is what text input has for "unknown") and the thread name. */
+/* A sample's labels: its pid (0 is what text input has for "unknown") and thread name. */
 static int sample_labels(struct pprof *pp, const struct report_thread *t,
 			 Perftools__Profiles__Label *lab, size_t *nr)
 {

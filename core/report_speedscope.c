@@ -1,4 +1,4 @@
-/* The speedscope writer (jansson): the report as speedscope's file format, one sampled profile per thread. */
+/* The speedscope writer (jansson): speedscope's file format, one sampled profile per thread. */
 #define _GNU_SOURCE /* asprintf */
 #include "report.h"
 

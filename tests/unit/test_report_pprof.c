@@ -1,4 +1,4 @@
-/* The pprof writer on a hand-built report, read back with protobuf-c: tables, ids, inlining, labels. */
+/* The pprof writer on a hand-built report, read back with protobuf-c: tables, inlining, labels. */
 #include "core/report.h"
 #include "proto/profile.pb-c.h"
 

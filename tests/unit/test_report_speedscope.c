@@ -1,4 +1,4 @@
-/* The speedscope writer on a hand-built report: shared frames merged by name, a profile per thread. */
+/* The speedscope writer on a hand-built report: frames merged by name, a profile per thread. */
 #include "core/report.h"
 
 #include <jansson.h>
