@@ -11,6 +11,7 @@ work_a/b/c weights per function. No kernel access is needed.
 import gzip
 import os
 import pty
+import re
 import shutil
 import subprocess
 import sys
@@ -209,6 +210,33 @@ def test_every_capture(d):
     check(Profile(decode(out)).sample_types == [("cycles", "count")], "cycles/count")
 
 
+def test_go_pprof(d):
+    """pprof's own reader, when Go is installed (it is no dependency): work_a/b/c as above."""
+    if not shutil.which("go"):
+        sptest.log("  go is not installed: pprof's own reader not tried "
+                   "(apt-get install golang-go to try it)")
+        return
+    out = fu.fold_to(d, "pprof", "cpushare-g", "cpushare.pb.gz")
+    r = sptest.run(["go", "tool", "pprof", "-raw", out], timeout=120)
+    check(r.rc == 0, "go tool pprof -raw failed", r)
+    names, samples, section = {}, [], None
+    for line in r.out.split("\n"):
+        if line in ("Samples:", "Locations", "Mappings"):
+            section = line
+        elif section == "Samples:" and re.match(r"^\s+\d+: [\d ]+$", line):
+            value, locs = line.split(":")
+            samples.append((int(value), [int(x) for x in locs.split()]))
+        elif section == "Locations" and re.match(r"^\s+\d+: ", line):
+            lid, rest = line.split(":", 1)
+            # "     3: 0x0 M=1 spin :0 s=0"
+            names[int(lid)] = rest.split()[2] if rest.split()[1].startswith("M=") \
+                else rest.split()[1]
+    check(sum(v for v, _ in samples) == fu.CPUSHARE_G_TOTAL, "pprof reads the total", r)
+    for fn, w in fu.CPUSHARE_G.items():
+        got = sum(v for v, locs in samples if fn in {names.get(l) for l in locs})
+        check(got == w, "pprof reads %s as %d, not %d" % (fn, got, w), r)
+
+
 def test_stdout(d):
     """To a pipe, the same profile as to a file; to a terminal, refused (binary)."""
     out = fu.fold_to(d, "pprof", "cpushare-g", "file.pb.gz")
@@ -249,4 +277,4 @@ if __name__ == "__main__":
         # A skip (a failure under CI): scripts/install-deps.sh installs it.
         sptest.log("SKIP test_pprof: protoc not found (apt-get install protobuf-compiler)")
         sys.exit(1 if sptest.in_ci() else sptest.SKIP_RC)
-    sptest.main([test_cpushare, test_every_capture, test_stdout, test_errors])
+    sptest.main([test_cpushare, test_every_capture, test_go_pprof, test_stdout, test_errors])
