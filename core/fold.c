@@ -272,7 +272,8 @@ int fold__main(int argc, char **argv)
 			if (!optarg[0]) {
 				pr_warn("fold: empty --event-filter: give an event name as perf script "
 					"prints it, e.g. cpu-clock");
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			o.event = optarg;
 			break;
