@@ -172,7 +172,9 @@ static int add(struct named_stacks *n, const struct keybuf *k, const uint64_t *v
 		return -ENOMEM;
 	}
 	memcpy(key, k->s, k->len + 1);
-	memcpy(offs, k->offs, k->nr_offs * sizeof(*offs));
+	/* A stack of only its root has no offsets, and k->offs may then be NULL. */
+	if (k->nr_offs)
+		memcpy(offs, k->offs, k->nr_offs * sizeof(*offs));
 	ns = &n->v[n->nr];
 	memset(ns, 0, sizeof(*ns));
 	ns->key = key;
