@@ -1,11 +1,15 @@
 /*
  * stackprof fold: `perf script` text to folded stacks, by the rules of the
  * folded format's reference collapser (trace/perfscript.h), through the
- * same stack table and emitters as the profilers.
+ * same stack table and emitters as the profilers; or to the report formats
+ * (JSON, pprof, speedscope) through the report model.
  */
+#define _GNU_SOURCE /* asprintf */
 #include "tools.h"
+#include "cli.h"
 #include "emit.h"
 #include "log.h"
+#include "report.h"
 #include "stack_table.h"
 #include "textin.h"
 #include "symbols/syms.h"
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
 	OPT_PID = 1000,
@@ -26,6 +31,20 @@ enum {
 	OPT_EVENT,
 	OPT_STRICT,
 	OPT_SRCLINE,
+	OPT_FORMAT,
+};
+
+/* The output formats: folded text, or a writer of the report model. */
+static const struct fold_format {
+	const char *name;
+	int (*write)(FILE *f, const struct report *r); /* NULL: folded */
+	bool binary;
+} fold_formats[] = {
+	{ "folded", NULL, false },
+	{ "json", report__write_json, false },
+	{ "pprof", report__write_pprof, true },
+	{ "speedscope", report__write_speedscope, false },
+	{ 0 },
 };
 
 static const struct option fold_long[] = {
@@ -38,6 +57,7 @@ static const struct option fold_long[] = {
 	{ "event-filter", required_argument, NULL, OPT_EVENT },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "srcline", no_argument, NULL, OPT_SRCLINE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -60,11 +80,15 @@ static void fold_usage(FILE *f)
 		"  --srcline             append the source lines of `perf script -F+srcline`:\n"
 		"                        name:file:line (without it they are skipped)\n"
 		"  --strict              fail on lines that cannot be parsed\n"
+		"  --format FMT          folded (default), json, pprof (gzip'd protobuf) or\n"
+		"                        speedscope (docs/formats.md)\n"
 		"  -o, --output FILE     write to FILE (replaced when complete) instead of stdout\n"
 		"  -v, --verbose         counts on stderr\n\n"
 		"Examples:\n"
 		"  perf script -i perf.data | stackprof fold > perf.folded\n"
-		"  stackprof fold --pid --kernel perf.txt.gz -o perf.folded\n");
+		"  stackprof fold --pid --kernel perf.txt.gz -o perf.folded\n"
+		"  stackprof fold --format pprof -o perf.pb.gz perf.txt  # go tool pprof -http=: perf.pb.gz\n"
+		"  stackprof fold --format speedscope -o perf.speedscope.json perf.txt\n");
 }
 
 /* Reports what the reader saw; returns non-zero when --strict makes it an error. */
@@ -103,17 +127,125 @@ static int report(const char *path, const struct textin_result *res, bool strict
 	return 0;
 }
 
+/*
+ * What a weight measures. perf script prints each sample's period: for
+ * cpu-clock and task-clock that is nanoseconds of CPU time, for any other
+ * event a count of it (1 per sample for tracepoints). @type holds the
+ * event's name without perf's modifiers ("cycles:ppp" -> "cycles").
+ */
+static struct report_value fold_value(const char *event, char *type, size_t len)
+{
+	struct report_value v = { .type = type, .unit = "count" };
+	const char *colon = strrchr(event, ':');
+	size_t n = strlen(event);
+
+	if (colon && colon[1] && strspn(colon + 1, "ukhIGHpPSDWeb") == strlen(colon + 1))
+		n = (size_t)(colon - event);
+	if (n)
+		snprintf(type, len, "%.*s", (int)n, event);
+	else
+		snprintf(type, len, "samples");
+	if (!strcmp(type, "cpu-clock") || !strcmp(type, "task-clock")) {
+		v.type = "cpu";
+		v.unit = "nanoseconds";
+	}
+	return v;
+}
+
+/* "stackprof fold ARGS...", before getopt reorders them. NULL when out of memory. */
+static char *fold_cmdline(int argc, char **argv)
+{
+	size_t len = sizeof("stackprof");
+	char *s, *p;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	p = stpcpy(s, "stackprof");
+	for (int i = 0; i < argc; i++) {
+		*p++ = ' ';
+		p = stpcpy(p, argv[i]);
+	}
+	return s;
+}
+
+struct fold_out {
+	const struct fold_format *fmt;
+	const struct report *r;
+};
+
+static int write_report(FILE *f, void *ctx)
+{
+	const struct fold_out *o = ctx;
+
+	return o->fmt->write(f, o->r);
+}
+
+/* The table as a report in format @fmt, to @output (atomically) or stdout. Returns 0 or -errno. */
+static int fold_write_report(const struct fold_format *fmt, const char *output,
+			     const char *path, const char *cmdline, const struct textin_result *res,
+			     struct stack_table *t, struct syms *syms)
+{
+	struct emit_part part = { .table = t, .opts = { .val_idx = 0 } };
+	struct report_meta meta = {
+		.profiler = "fold",
+		.version = STACKPROF_VERSION,
+		.cmdline = cmdline,
+		.events = res->st.event[0] ? res->st.event : NULL,
+		.samples = res->st.samples,
+	};
+	struct report_value v;
+	struct fold_out out = { .fmt = fmt };
+	struct report *r;
+	char type[sizeof(res->st.event)], *targets = NULL;
+	int err;
+
+	if (asprintf(&targets, "perf script %s", strcmp(path, "-") ? path : "from stdin") < 0)
+		targets = NULL;
+	meta.targets = targets;
+	v = fold_value(res->st.event, type, sizeof(type));
+	r = report__new(&part, 1, &v, 1, syms, &meta);
+	if (!r) {
+		err = -errno;
+		pr_warn("fold: cannot build the %s report: %s", fmt->name, strerror(errno));
+		goto out;
+	}
+	out.r = r;
+	if (output) {
+		err = emit__write_path("fold", output, write_report, &out);
+	} else {
+		err = fmt->write(stdout, r);
+		if (!err && fflush(stdout))
+			err = -errno;
+		if (err)
+			pr_warn("fold: cannot write the output: %s", strerror(-err));
+	}
+	report__delete(r);
+out:
+	free(targets);
+	return err;
+}
+
 int fold__main(int argc, char **argv)
 {
 	struct perfscript_opts o = { 0 };
 	struct emit_opts eo = { .val_idx = 0 };
 	struct textin_result res;
 	const char *output = NULL, *path = "-";
+	const struct fold_format *fmt = fold_formats;
 	struct stack_table *t = NULL;
 	struct syms *syms = NULL;
+	char *cmdline = NULL;
 	bool strict = false;
 	int c, err, rc = 1;
 
+	cmdline = fold_cmdline(argc, argv);
+	if (!cmdline) {
+		pr_warn("fold: out of memory");
+		return 1;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:vh", fold_long, NULL)) != -1) {
@@ -140,7 +272,8 @@ int fold__main(int argc, char **argv)
 			if (!optarg[0]) {
 				pr_warn("fold: empty --event-filter: give an event name as perf script "
 					"prints it, e.g. cpu-clock");
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			o.event = optarg;
 			break;
@@ -150,22 +283,41 @@ int fold__main(int argc, char **argv)
 		case OPT_SRCLINE:
 			o.srcline = true;
 			break;
+		case OPT_FORMAT:
+			for (fmt = fold_formats; fmt->name && strcmp(fmt->name, optarg); fmt++)
+				;
+			if (!fmt->name) {
+				pr_warn("fold: unknown --format '%s': give folded, json, pprof or "
+					"speedscope",
+					optarg);
+				rc = 2;
+				goto out;
+			}
+			break;
 		default:
 			err = tools__common_option("fold", c, argv, &output, fold_usage);
-			if (err)
-				return err == 1 ? 0 : 2;
+			if (err) {
+				rc = err == 1 ? 0 : 2;
+				goto out;
+			}
 			break;
 		}
 	}
+	rc = 2;
 	if (argc - optind > 1) {
 		pr_warn("fold: one input at a time ('%s' is extra; see 'stackprof fold --help')",
 			argv[optind + 1]);
-		return 2;
+		goto out;
 	}
 	if (optind < argc)
 		path = argv[optind];
 	if (output && tools__check_output("fold", output))
-		return 2;
+		goto out;
+	if (!output && fmt->binary && isatty(STDOUT_FILENO)) {
+		pr_warn("fold: %s output is binary: give -o FILE or redirect stdout", fmt->name);
+		goto out;
+	}
+	rc = 1;
 
 	syms = syms__new(NULL);
 	t = stack_table__new(1, 0);
@@ -181,7 +333,9 @@ int fold__main(int argc, char **argv)
 	if (stack_table__dropped(t))
 		pr_warn("fold: %llu samples were not counted: the stack table is full",
 			(unsigned long long)stack_table__dropped(t));
-	if (output)
+	if (fmt->write)
+		err = fold_write_report(fmt, output, path, cmdline, &res, t, syms);
+	else if (output)
 		err = emit__folded_path(output, t, syms, &eo);
 	else if ((err = emit__folded(stdout, t, syms, &eo)) || fflush(stdout))
 		pr_warn("fold: cannot write the output: %s", strerror(err ? -err : errno));
@@ -189,5 +343,6 @@ int fold__main(int argc, char **argv)
 out:
 	stack_table__delete(t);
 	syms__delete(syms);
+	free(cmdline);
 	return rc;
 }

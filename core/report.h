@@ -129,4 +129,20 @@ struct svg_opts {
  */
 int report__write_svg(FILE *f, const struct report *r, const struct svg_opts *o);
 
+/*
+ * pprof: a gzip-compressed perftools.profiles.Profile (proto/profile.proto).
+ * One sample per stack, labelled with its pid (when known) and comm; a
+ * mapping per module, at 0 so that addresses are file offsets, and the
+ * kernel's at the addresses sampled; inlined functions as extra lines of
+ * their caller's location. @f must be binary-safe (not a terminal).
+ */
+int report__write_pprof(FILE *f, const struct report *r);
+
+/*
+ * speedscope's file format (JSON): one "sampled" profile per thread, named
+ * "comm (pid)", weighed by the first value in its unit ("none" for counts);
+ * samples are indices in shared.frames, root first.
+ */
+int report__write_speedscope(FILE *f, const struct report *r);
+
 #endif

@@ -7,6 +7,7 @@ pkgs=(
 	build-essential cmake pkg-config xz-utils
 	libtraceevent-dev libtracefs-dev libelf-dev libdw-dev libjansson-dev
 	liblzma-dev zlib1g-dev libiberty-dev
+	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 	linux-source-6.1
 	python3 python3-jsonschema linux-perf procps strace
 	clang libclang-rt-14-dev
