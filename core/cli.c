@@ -357,21 +357,20 @@ static int validate(const struct profiler *p, struct sp_opts *o)
 	return target__resolve(&o->target);
 }
 
-/* The command line as one string, for reports: arguments joined by spaces. */
-static char *join_args(int argc, char **argv)
+char *tools__cmdline(int argc, char **argv)
 {
-	size_t len = 1;
-	char *s;
+	size_t len = sizeof("stackprof");
+	char *s, *p;
 
 	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
-	s = calloc(1, len);
+	s = malloc(len);
 	if (!s)
 		return NULL;
+	p = stpcpy(s, "stackprof");
 	for (int i = 0; i < argc; i++) {
-		if (i)
-			strcat(s, " ");
-		strcat(s, argv[i]);
+		*p++ = ' ';
+		p = stpcpy(p, argv[i]);
 	}
 	return s;
 }
@@ -430,7 +429,7 @@ int cli__main(int argc, char **argv)
 		target__free(&opts.target);
 		return 2;
 	}
-	opts.cmdline = cmdline = join_args(argc, argv);
+	opts.cmdline = cmdline = tools__cmdline(argc - i, argv + i);
 
 	s = session__new(p, &opts);
 	if (!s) {

@@ -8,6 +8,7 @@
 #include "tools.h"
 #include "cli.h"
 #include "emit.h"
+#include "output.h"
 #include "log.h"
 #include "report.h"
 #include "stack_table.h"
@@ -32,19 +33,6 @@ enum {
 	OPT_STRICT,
 	OPT_SRCLINE,
 	OPT_FORMAT,
-};
-
-/* The output formats: folded text, or a writer of the report model. */
-static const struct fold_format {
-	const char *name;
-	int (*write)(FILE *f, const struct report *r); /* NULL: folded */
-	bool binary;
-} fold_formats[] = {
-	{ "folded", NULL, false },
-	{ "json", report__write_json, false },
-	{ "pprof", report__write_pprof, true },
-	{ "speedscope", report__write_speedscope, false },
-	{ 0 },
 };
 
 static const struct option fold_long[] = {
@@ -80,8 +68,8 @@ static void fold_usage(FILE *f)
 		"  --srcline             append the source lines of `perf script -F+srcline`:\n"
 		"                        name:file:line (without it they are skipped)\n"
 		"  --strict              fail on lines that cannot be parsed\n"
-		"  --format FMT          folded (default), json, pprof (gzip'd protobuf) or\n"
-		"                        speedscope (docs/formats.md)\n"
+		"  --format FMT          folded, json, svg, pprof (gzip'd protobuf) or speedscope\n"
+		"                        (docs/formats.md); default: -o FILE's extension, else folded\n"
 		"  -o, --output FILE     write to FILE (replaced when complete) instead of stdout\n"
 		"  -v, --verbose         counts on stderr\n\n"
 		"Examples:\n"
@@ -153,26 +141,8 @@ static struct report_value fold_value(const char *event, char *type, size_t len)
 }
 
 /* "stackprof fold ARGS...", before getopt reorders them. NULL when out of memory. */
-static char *fold_cmdline(int argc, char **argv)
-{
-	size_t len = sizeof("stackprof");
-	char *s, *p;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc(len);
-	if (!s)
-		return NULL;
-	p = stpcpy(s, "stackprof");
-	for (int i = 0; i < argc; i++) {
-		*p++ = ' ';
-		p = stpcpy(p, argv[i]);
-	}
-	return s;
-}
-
 struct fold_out {
-	const struct fold_format *fmt;
+	enum output_format fmt;
 	const struct report *r;
 };
 
@@ -180,11 +150,11 @@ static int write_report(FILE *f, void *ctx)
 {
 	const struct fold_out *o = ctx;
 
-	return o->fmt->write(f, o->r);
+	return output__write_model(f, o->fmt, o->r);
 }
 
 /* The table as a report in format @fmt, to @output (atomically) or stdout. Returns 0 or -errno. */
-static int fold_write_report(const struct fold_format *fmt, const char *output,
+static int fold_write_report(enum output_format fmt, const char *output,
 			     const char *path, const char *cmdline, const struct textin_result *res,
 			     struct stack_table *t, struct syms *syms)
 {
@@ -209,14 +179,15 @@ static int fold_write_report(const struct fold_format *fmt, const char *output,
 	r = report__new(&part, 1, &v, 1, syms, &meta);
 	if (!r) {
 		err = -errno;
-		pr_warn("fold: cannot build the %s report: %s", fmt->name, strerror(errno));
+		pr_warn("fold: cannot build the %s report: %s", output__format_name(fmt),
+			strerror(errno));
 		goto out;
 	}
 	out.r = r;
 	if (output) {
 		err = emit__write_path("fold", output, write_report, &out);
 	} else {
-		err = fmt->write(stdout, r);
+		err = output__write_model(stdout, fmt, r);
 		if (!err && fflush(stdout))
 			err = -errno;
 		if (err)
@@ -234,14 +205,15 @@ int fold__main(int argc, char **argv)
 	struct emit_opts eo = { .val_idx = 0 };
 	struct textin_result res;
 	const char *output = NULL, *path = "-";
-	const struct fold_format *fmt = fold_formats;
+	enum output_format fmt = OUTPUT_FOLDED;
+	bool fmt_given = false;
 	struct stack_table *t = NULL;
 	struct syms *syms = NULL;
 	char *cmdline = NULL;
 	bool strict = false;
 	int c, err, rc = 1;
 
-	cmdline = fold_cmdline(argc, argv);
+	cmdline = tools__cmdline(argc, argv);
 	if (!cmdline) {
 		pr_warn("fold: out of memory");
 		return 1;
@@ -284,15 +256,14 @@ int fold__main(int argc, char **argv)
 			o.srcline = true;
 			break;
 		case OPT_FORMAT:
-			for (fmt = fold_formats; fmt->name && strcmp(fmt->name, optarg); fmt++)
-				;
-			if (!fmt->name) {
-				pr_warn("fold: unknown --format '%s': give folded, json, pprof or "
+			if (output__parse_format(optarg, &fmt)) {
+				pr_warn("fold: unknown --format '%s': give folded, json, svg, pprof or "
 					"speedscope",
 					optarg);
 				rc = 2;
 				goto out;
 			}
+			fmt_given = true;
 			break;
 		default:
 			err = tools__common_option("fold", c, argv, &output, fold_usage);
@@ -313,8 +284,12 @@ int fold__main(int argc, char **argv)
 		path = argv[optind];
 	if (output && tools__check_output("fold", output))
 		goto out;
-	if (!output && fmt->binary && isatty(STDOUT_FILENO)) {
-		pr_warn("fold: %s output is binary: give -o FILE or redirect stdout", fmt->name);
+	/* As for the profilers' -o: the file's extension, unless --format says. */
+	if (output && !fmt_given)
+		fmt = output__format_of(output);
+	if (!output && output__binary(fmt) && isatty(STDOUT_FILENO)) {
+		pr_warn("fold: %s output is binary: give -o FILE or redirect stdout",
+			output__format_name(fmt));
 		goto out;
 	}
 	rc = 1;
@@ -333,7 +308,7 @@ int fold__main(int argc, char **argv)
 	if (stack_table__dropped(t))
 		pr_warn("fold: %llu samples were not counted: the stack table is full",
 			(unsigned long long)stack_table__dropped(t));
-	if (fmt->write)
+	if (fmt != OUTPUT_FOLDED)
 		err = fold_write_report(fmt, output, path, cmdline, &res, t, syms);
 	else if (output)
 		err = emit__folded_path(output, t, syms, &eo);

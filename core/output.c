@@ -58,29 +58,42 @@ enum output_format output__format_of(const char *path)
 	return OUTPUT_FOLDED;
 }
 
+int output__write_model(FILE *f, enum output_format fmt, const struct report *r)
+{
+	switch (fmt) {
+	case OUTPUT_JSON:
+		return report__write_json(f, r);
+	case OUTPUT_SVG: {
+		char title[64];
+		struct svg_opts so = { .title = title, .min_width = SVG_DEFAULT_MIN_WIDTH };
+
+		snprintf(title, sizeof(title), "stackprof %s", r->meta.profiler ?: "");
+		return report__write_svg(f, r, &so);
+	}
+	case OUTPUT_PPROF:
+		return report__write_pprof(f, r);
+	case OUTPUT_SPEEDSCOPE:
+		return report__write_speedscope(f, r);
+	default:
+		return -EINVAL;
+	}
+}
+
+bool output__binary(enum output_format fmt)
+{
+	return fmt == OUTPUT_PPROF;
+}
+
 struct write_ctx {
 	const struct report *model;
 	enum output_format fmt;
 };
 
-/* The writer of each model-based format; NULL where this build has none yet. */
 static int write_model(FILE *f, void *arg)
 {
 	const struct write_ctx *c = arg;
 
-	switch (c->fmt) {
-	case OUTPUT_JSON:
-		return report__write_json(f, c->model);
-	case OUTPUT_SVG: {
-		char title[64];
-		struct svg_opts so = { .title = title, .min_width = SVG_DEFAULT_MIN_WIDTH };
-
-		snprintf(title, sizeof(title), "stackprof %s", c->model->meta.profiler ?: "");
-		return report__write_svg(f, c->model, &so);
-	}
-	default:
-		return -EOPNOTSUPP;
-	}
+	return output__write_model(f, c->fmt, c->model);
 }
 
 int output__write(const struct output_job *job, const char *path, enum output_format fmt,

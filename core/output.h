@@ -5,7 +5,9 @@
 #ifndef STACKPROF_OUTPUT_H
 #define STACKPROF_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "emit.h"
 #include "report.h"
@@ -26,6 +28,11 @@ int output__parse_format(const char *name, enum output_format *fmt);
 const char *output__format_name(enum output_format fmt);
 /* The format @path's extension asks for: .svg, .json, .speedscope.json, .pb.gz/.pb/.pprof, else folded. */
 enum output_format output__format_of(const char *path);
+
+/* Writes @r in @fmt (not folded) to @f. Returns 0 or -errno. */
+int output__write_model(FILE *f, enum output_format fmt, const struct report *r);
+/* Whether @fmt is binary (not for a terminal). */
+bool output__binary(enum output_format fmt);
 
 /* What one run writes: its tables, what their counters mean, and the metadata around them. */
 struct output_job {

@@ -26,6 +26,12 @@ int tools__common_option(const char *who, int c, char **argv, const char **outpu
 /* One error line for getopt_long's '?' (unknown option) or ':' (missing value), key @c. */
 void tools__bad_option(const char *who, char **argv, int c);
 
+/*
+ * The command line as reports record it: "stackprof" and @argc words of
+ * @argv, joined by spaces. A malloc'd string, NULL when out of memory.
+ */
+char *tools__cmdline(int argc, char **argv);
+
 /* Checks up front that @path can be written (its directory exists, ...). Returns 0 or -errno. */
 int tools__check_output(const char *who, const char *path);
 

@@ -110,6 +110,38 @@ def test_svg_from_a_profiler(d):
               % (func, pct(got), pct(want)), r)
 
 
+def test_pprof_and_speedscope_from_a_profiler(d):
+    """-o x.pb.gz and -o x.speedscope.json of one memleak run: the exact leaked bytes
+    of the folded file of the same run, per stack, in both."""
+    import test_pprof
+    folded = os.path.join(d, "leak.folded")
+    pb = os.path.join(d, "leak.pb.gz")
+    ss = os.path.join(d, "leak.speedscope.json")
+    r = sptest.run([sptest.STACKPROF, "memleak", "-o", folded, "-o", pb, "-o", ss, "--",
+                    sptest.workload("leaker")], timeout=90)
+    check(r.rc == 0, "memleak with three outputs failed", r)
+    want = {}
+    for comm, frames, n in sptest.parse_folded(folded, r):
+        key = ";".join([comm] + frames)
+        want[key] = want.get(key, 0) + n
+    prof = test_pprof.Profile(test_pprof.decode(pb))
+    check(prof.sample_types == [("inuse_space", "bytes"), ("inuse_objects", "count")],
+          "pprof sample types: %s" % prof.sample_types)
+    check(prof.folded(0) == want, "pprof's stacks and bytes differ from the folded file:\n"
+          "%s\nvs\n%s" % (sorted(prof.folded(0).items())[:3], sorted(want.items())[:3]))
+    with open(ss) as f:
+        doc = json.load(f)
+    frames = doc["shared"]["frames"]
+    got = {}
+    for prof_ in doc["profiles"]:
+        comm = prof_["name"].rsplit(" (", 1)[0]
+        for sample, w in zip(prof_["samples"], prof_["weights"]):
+            key = ";".join([comm] + [frames[i]["name"] for i in sample])
+            got[key] = got.get(key, 0) + w
+        check(prof_["unit"] == "bytes", "speedscope unit %s" % prof_["unit"])
+    check(got == want, "speedscope's stacks and bytes differ from the folded file")
+
+
 def test_format_override(d):
     out = os.path.join(d, "report.txt")
     r = sptest.run([sptest.STACKPROF, "oncpu", "-F", 99, "--format", "json", "-o", out, "--",
@@ -150,5 +182,6 @@ def test_bad_outputs(d):
 
 if __name__ == "__main__":
     sptest.require_kernel()
-    sptest.main([test_json_and_folded_from_one_run, test_svg_from_a_profiler, test_format_override,
+    sptest.main([test_json_and_folded_from_one_run, test_svg_from_a_profiler,
+                 test_pprof_and_speedscope_from_a_profiler, test_format_override,
                  test_offcpu_microseconds, test_bad_outputs])
