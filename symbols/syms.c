@@ -48,6 +48,8 @@ struct syms {
 	struct u64map *user_names;   /* location (| NONLEAF_BIT) -> const char * */
 	struct u64map *kernel_names; /* address looked up -> const char * */
 	struct u64map *label_ids;    /* text hash (+ probe) -> index + 1 in labels */
+	struct u64map *maps_gens;    /* pid -> generation of its mappings, see syms__maps_gen() */
+	uint64_t last_gen;
 	const char **labels;	     /* texts in the arena */
 	size_t nr_labels, cap_labels;
 	struct arena_chunk *arena;
@@ -89,8 +91,9 @@ struct syms *syms__new(const char *kallsyms)
 	s->user_names = u64map__new();
 	s->kernel_names = u64map__new();
 	s->label_ids = u64map__new();
+	s->maps_gens = u64map__new();
 	if (!s->kallsyms_path || !s->dsos || !s->procs || !s->comms || !s->user_names ||
-	    !s->kernel_names || !s->label_ids) {
+	    !s->kernel_names || !s->label_ids || !s->maps_gens) {
 		syms__delete(s);
 		errno = ENOMEM;
 		return NULL;
@@ -119,6 +122,7 @@ void syms__delete(struct syms *s)
 	u64map__delete(s->user_names);
 	u64map__delete(s->kernel_names);
 	u64map__delete(s->label_ids);
+	u64map__delete(s->maps_gens);
 	free(s->labels);
 	dsos__delete(s->dsos);
 	kallsyms__delete(s->ksyms);
@@ -172,6 +176,19 @@ bool syms__knows(struct syms *s, uint32_t pid)
 	return proc_get(s, pid, &tried) != NULL;
 }
 
+/* @pid's mappings changed: a fresh number, never given to any pid before. */
+static void maps_changed(struct syms *s, uint32_t pid)
+{
+	u64map__put(s->maps_gens, pid, ++s->last_gen);
+}
+
+uint64_t syms__maps_gen(struct syms *s, uint32_t pid)
+{
+	uint64_t gen;
+
+	return u64map__get(s->maps_gens, pid, &gen) ? gen : 0;
+}
+
 static bool is_anonymous(const char *name)
 {
 	/* perf's MMAP2 names anonymous executable memory (JIT code) "//anon". */
@@ -191,6 +208,7 @@ static void map_into(struct syms *s, struct addrspace *as, uint32_t pid, uint64_
 	if (addrspace__insert(as, start, start + len, pgoff, id))
 		pr_debug("syms: pid %u: cannot record mapping of %s", pid,
 			 filename ? filename : "(anon)");
+	maps_changed(s, pid);
 }
 
 void syms__mmap(struct syms *s, uint32_t pid, uint64_t start, uint64_t len, uint64_t pgoff,
@@ -217,6 +235,7 @@ void syms__exec(struct syms *s, uint32_t pid)
 
 	if (as)
 		addrspace__clear(as);
+	maps_changed(s, pid);
 }
 
 void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
@@ -244,6 +263,7 @@ void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
 	} else {
 		addrspace__delete(old);
 	}
+	maps_changed(s, pid);
 	/* The child starts with its parent's name; a later COMM record corrects it. */
 	if (u64map__get(s->comms, ppid, &val)) {
 		comm = (const char *)(uintptr_t)val;
@@ -484,6 +504,19 @@ int syms__proc_load(struct syms *s, uint32_t pid)
 	return 0;
 }
 
+const struct addrspace *syms__addrspace(struct syms *s, uint32_t pid)
+{
+	struct addrspace *as;
+	bool tried;
+
+	as = proc_get(s, pid, &tried);
+	if (!tried) {
+		syms__proc_load(s, pid);
+		as = proc_get(s, pid, &tried);
+	}
+	return as;
+}
+
 uint64_t syms__encode_user(struct syms *s, uint32_t pid, uint64_t ip)
 {
 	const struct addrspace_map *m;
@@ -637,6 +670,7 @@ uint64_t syms__bytes(const struct syms *s)
 	bytes += u64map__bytes(s->procs) + u64map__bytes(s->comms);
 	bytes += u64map__bytes(s->user_names) + u64map__bytes(s->kernel_names);
 	bytes += u64map__bytes(s->label_ids) + s->cap_labels * sizeof(*s->labels);
+	bytes += u64map__bytes(s->maps_gens);
 	u64map__for_each(s->procs, add_addrspace_bytes, &bytes);
 	bytes += dsos__bytes(s->dsos);
 	bytes += kallsyms__bytes(s->ksyms);
