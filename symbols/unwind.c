@@ -351,7 +351,8 @@ static bool read_mapped(struct unwind_proc *p, uint64_t addr, uint64_t *result)
 		return true;
 	}
 	fd = file_fd(u, m->dso, p->pid);
-	return fd >= 0 && pread(fd, result, sizeof(*result), (off_t)off) == (ssize_t)sizeof(*result);
+	return fd >= 0 &&
+	       pread(fd, result, sizeof(*result), (off_t)off) == (ssize_t)sizeof(*result);
 }
 
 static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
