@@ -95,6 +95,7 @@ struct session {
 
 	struct order_queue *queue;
 	struct syms *syms;
+	struct callgraph *cg;
 	int sigfd;
 	sigset_t old_mask;
 
@@ -149,7 +150,9 @@ struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
 	s->queue = order_queue__new(deliver, s);
 	if (s->queue)
 		order_queue__set_slack(s->queue, SESSION_ORDER_SLACK_NS);
-	if (!s->syms || !s->queue) {
+	if (s->syms)
+		s->cg = callgraph__new(s->syms, opts->call_graph, opts->stack_size);
+	if (!s->syms || !s->queue || !s->cg) {
 		session__delete(s);
 		errno = ENOMEM;
 		return NULL;
@@ -188,6 +191,7 @@ void session__delete(struct session *s)
 	tracefs__cleanup();
 	if (s->sigfd >= 0)
 		close(s->sigfd);
+	callgraph__delete(s->cg); /* before the model it unwinds with */
 	syms__delete(s->syms);
 	free(s);
 }
@@ -229,6 +233,7 @@ int session__add_event(struct session *s, const struct perf_event_attr *attr, co
 	a->disabled = 1;
 	kfilter__apply_sides(a, s->opts->user_only, s->opts->kernel_only,
 			     a->type != PERF_TYPE_TRACEPOINT);
+	callgraph__apply(a, s->opts->call_graph, s->opts->stack_size);
 	ev->fmt.sample_type = a->sample_type;
 	ev->fmt.sample_regs_user = a->sample_regs_user;
 	ev->fmt.sample_id_all = 1;
@@ -800,15 +805,21 @@ static int run_loop(struct session *s)
 int session__run(struct session *s)
 {
 	struct target *t = &s->opts->target;
+	unsigned int user_pages, cg_pages;
 	int err;
 
 	if (!s->prof->setup || !s->prof->sample || !s->prof->report) {
 		pr_warn("%s: profiler lacks setup, sample or report", s->prof->name);
 		return -EINVAL;
 	}
+	user_pages = s->opts->mmap_pages;
 	err = s->prof->setup(s);
 	if (err)
 		return err;
+	/* Stack copies make samples big: the larger of the two defaults. */
+	cg_pages = callgraph__mmap_pages(s->opts->call_graph, s->opts->stack_size);
+	if (!user_pages && cg_pages > s->opts->mmap_pages)
+		s->opts->mmap_pages = cg_pages;
 	session__default_mmap_pages(s, SESSION_DEFAULT_MMAP_PAGES);
 	s->tracking_idx = add_tracking_event(s);
 	if (s->tracking_idx < 0)
@@ -858,6 +869,7 @@ int session__run(struct session *s)
 	pr_info("%" PRIu64 " records, %" PRIu64 " samples, %" PRIu64 " undecodable, %" PRIu64
 		" duplicates dropped",
 		s->nr_records, s->nr_samples, s->nr_bad, s->nr_dup);
+	callgraph__log_stats(s->cg);
 out_restore:
 	sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
 	return err;
@@ -900,6 +912,8 @@ void session__split_chain(struct session *s, const struct sp_record *rec, uint64
 		nk = 0;
 	if (o->kernel_only)
 		nu = 0;
+	else
+		nu = callgraph__user(s->cg, rec, user, nu, STACK_TABLE_MAX_DEPTH);
 	*nr_kernel = nk;
 	*nr_user = nu;
 }
@@ -919,6 +933,7 @@ void session__print_losses(const struct session *s, FILE *f, bool always)
 {
 	uint64_t late = order_queue__late(s->queue);
 
+	callgraph__print(s->cg, f);
 	if (!always && !s->lost && !s->lost_samples && !s->throttled && !late && !s->nr_bad)
 		return;
 	fprintf(f,
