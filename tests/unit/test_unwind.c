@@ -79,15 +79,20 @@ static uint64_t stack_end(uint64_t sp)
 	return end;
 }
 
-/* Copies up to @max bytes of the stack from the captured sp, as the kernel would. */
-static NOINLINE void copy_stack(struct sample *s, uint64_t max)
+/*
+ * Copies up to @max bytes of the stack from the captured sp, as the kernel
+ * would: across frames and their padding, so byte by byte and unseen by
+ * AddressSanitizer, whose stack redzones such a copy crosses.
+ */
+static NOINLINE __attribute__((no_sanitize_address)) void copy_stack(struct sample *s, uint64_t max)
 {
 	uint64_t sp = s->regs[UNWIND_REG_SP], end = stack_end(sp);
+	const volatile unsigned char *from = (const volatile unsigned char *)(uintptr_t)sp;
 
 	s->stack_size = end > sp && end - sp < max ? end - sp : max;
 	s->stack = malloc(s->stack_size);
-	if (s->stack)
-		memcpy(s->stack, (const void *)(uintptr_t)sp, s->stack_size);
+	for (uint64_t i = 0; s->stack && i < s->stack_size; i++)
+		s->stack[i] = from[i];
 }
 
 static NOINLINE int level3(struct sample *s)
@@ -197,13 +202,15 @@ static void test_self(struct sample *s)
 	/* No stack at all still gives the sampled instruction. */
 	CHECK(unwind_names(syms, u, s, 0, MAX_FRAMES, names) >= 1);
 
-	/* A process the model cannot know: the sampled instruction alone. */
+	/*
+	 * A process the model cannot know has no CFI: libdw falls back to
+	 * frame pointers, which need the stack. Without one, the sampled
+	 * instruction alone.
+	 */
 	{
 		uint64_t pcs[4];
 
-		CHECK_EQ_U64(unwind__stack(u, FAKE_PID, FAKE_PID, s->regs, s->stack, s->stack_size,
-					   pcs, 4),
-			     1);
+		CHECK_EQ_U64(unwind__stack(u, FAKE_PID, FAKE_PID, s->regs, NULL, 0, pcs, 4), 1);
 		CHECK_EQ_U64(pcs[0], s->regs[UNWIND_REG_IP]);
 	}
 	unwind__stats(u, &st);
