@@ -174,12 +174,15 @@ static int open_mapped(const char *path, uint32_t pid, char *opened, size_t len)
 
 /*
  * The load bias of the ELF file at @fd when its offset @pgoff is mapped at
- * @start: the segment holding that offset says which address it was linked
- * at. Most files link each segment at its file offset, but not all do.
+ * @start, executable: the segment holding that offset says which address it
+ * was linked at. Most files link each segment at its file offset, but not
+ * all do; segments may share a page, so an executable one is preferred.
  */
 static int load_bias(int fd, uint64_t start, uint64_t pgoff, uint64_t *bias)
 {
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	uint64_t page = (uint64_t)getpagesize() - 1;
+	bool exec_found = false;
 	size_t n;
 	int err = -ENOEXEC;
 
@@ -189,17 +192,16 @@ static int load_bias(int fd, uint64_t start, uint64_t pgoff, uint64_t *bias)
 		goto out_end;
 	*bias = start - pgoff;
 	err = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !exec_found; i++) {
 		GElf_Phdr ph;
-		uint64_t page;
 
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		page = ph.p_align > 1 ? ph.p_align - 1 : 0;
-		if ((ph.p_offset & ~page) <= pgoff && pgoff < ph.p_offset + ph.p_filesz) {
-			*bias = start - pgoff - (ph.p_vaddr - ph.p_offset);
-			break;
-		}
+		/* The kernel maps a segment from its offset rounded down to a page. */
+		if ((ph.p_offset & ~page) > pgoff || pgoff >= ph.p_offset + ph.p_filesz)
+			continue;
+		*bias = start - pgoff - (ph.p_vaddr - ph.p_offset);
+		exec_found = ph.p_flags & PF_X;
 	}
 out_end:
 	elf_end(elf);
