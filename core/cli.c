@@ -34,10 +34,11 @@ enum {
 	OPT_INLINE,
 	OPT_SRCLINE,
 	OPT_FORMAT,
+	OPT_CALL_GRAPH,
 };
 
 struct common_option {
-	const char *name;
+	const char *name; /* NULL: a short option only */
 	int has_arg;
 	int key;
 	const char *arg;
@@ -53,8 +54,12 @@ static const struct common_option common_options[] = {
 	{ "output", 1, 'o', "FILE", "write FILE, format by extension: .folded .json .svg .pb.gz\n"
 	  "                                 .speedscope.json (repeatable; replaced when complete)" },
 	{ "format", 1, OPT_FORMAT, "FMT", "format of every -o file: folded json svg pprof speedscope" },
-	{ "mmap-pages", 1, 'm', "PAGES", "ring pages per CPU, a power of two (128; memleak 1024)" },
-	{ "call-graph", 0, 'g', NULL, "record kernel and user call chains (frame pointers)" },
+	{ "mmap-pages", 1, 'm', "PAGES",
+	  "ring pages per CPU, a power of two (128; memleak 1024; dwarf 2048)" },
+	{ NULL, 0, 'g', NULL, "record kernel and user call chains (frame pointers)" },
+	{ "call-graph", 1, OPT_CALL_GRAPH, "fp|dwarf[,SIZE]",
+	  "call chains; user stacks by frame pointers (fp, = -g) or by DWARF unwinding of SIZE "
+	  "bytes of stack copied per sample (8192)" },
 	{ "user-only", 0, OPT_USER_ONLY, NULL, "keep only user-space frames" },
 	{ "kernel-only", 0, OPT_KERNEL_ONLY, NULL, "keep only kernel frames (kernel-mode samples)" },
 	{ "annotate", 0, OPT_ANNOTATE, NULL, "suffix kernel frames with _[k] in folded output" },
@@ -72,7 +77,9 @@ static void print_option(FILE *f, int key, const char *name, const char *arg, co
 {
 	char left[64];
 
-	if (key > 0 && key < 256)
+	if (!name)
+		snprintf(left, sizeof(left), "-%c", key);
+	else if (key > 0 && key < 256)
 		snprintf(left, sizeof(left), "-%c, --%s%s%s", key, name, arg ? " " : "",
 			 arg ? arg : "");
 	else
@@ -182,6 +189,13 @@ static int parse_common(const struct profiler *p, struct sp_opts *o, int key, co
 		return 0;
 	case 'g':
 		o->callchain = true;
+		o->call_graph = CALLGRAPH_FP;
+		return 0;
+	case OPT_CALL_GRAPH:
+		if (callgraph__parse(arg, &o->call_graph, &o->stack_size))
+			return bad_value(p->name, "--call-graph", arg,
+					 "fp, dwarf or dwarf,SIZE with SIZE in bytes, 8 to 65528");
+		o->callchain = true;
 		return 0;
 	case OPT_USER_ONLY:
 		o->user_only = true;
@@ -246,7 +260,8 @@ static int build_getopt(const struct profiler *p, struct option **longs, char **
 	for (size_t i = 0; i < NR_COMMON; i++) {
 		const struct common_option *c = &common_options[i];
 
-		lo[k++] = (struct option){ c->name, c->has_arg, NULL, c->key };
+		if (c->name)
+			lo[k++] = (struct option){ c->name, c->has_arg, NULL, c->key };
 		if (c->key < 256) {
 			so[s++] = (char)c->key;
 			if (c->has_arg)

@@ -140,6 +140,7 @@ static int decode_sample(struct cursor *c, const struct sp_record_format *fmt,
 
 			rec->nr_user_regs = n;
 			rec->user_regs = cur_bytes(c, (uint64_t)n * 8);
+			rec->user_regs_mask = fmt->sample_regs_user;
 		}
 	}
 	if (st & PERF_SAMPLE_STACK_USER) {
@@ -297,6 +298,21 @@ int record__decode_bare(const void *ev, struct sp_record *rec)
 	}
 	cursor_init(&c, ev, rec);
 	return decode_body(&c, hdr, rec);
+}
+
+bool record__user_reg(const struct sp_record *rec, unsigned int regno, uint64_t *val)
+{
+	unsigned int idx;
+
+	if (!rec->user_abi || !rec->user_regs || regno >= 64 ||
+	    !(rec->user_regs_mask & (1ULL << regno)))
+		return false;
+	/* The kernel writes the registers in bit order: count the bits below. */
+	idx = (unsigned int)__builtin_popcountll(rec->user_regs_mask & ((1ULL << regno) - 1));
+	if (idx >= rec->nr_user_regs)
+		return false;
+	*val = rec->user_regs[idx];
+	return true;
 }
 
 const char *record__type_name(uint32_t type)

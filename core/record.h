@@ -2,6 +2,7 @@
 #ifndef STACKPROF_RECORD_H
 #define STACKPROF_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ struct sp_record {
 	uint64_t user_abi; /* PERF_SAMPLE_REGS_USER: 0 = no regs */
 	uint32_t nr_user_regs;
 	const uint64_t *user_regs; /* in sample_regs_user bit order */
+	uint64_t user_regs_mask; /* the event's sample_regs_user: which registers those are */
 	uint64_t user_stack_size; /* PERF_SAMPLE_STACK_USER: bytes valid in user_stack */
 	const void *user_stack;
 
@@ -85,6 +87,14 @@ int record__decode(const void *ev, struct sp_record *rec,
  * -EINVAL for a truncated or malformed record or a SAMPLE.
  */
 int record__decode_bare(const void *ev, struct sp_record *rec);
+
+/*
+ * User register @regno (a PERF_REG_* number) of a sample, found by its bit
+ * in the event's mask: events that ask for different registers, or for
+ * more than one consumer needs, still read each register right. Returns
+ * false when the sample does not carry it.
+ */
+bool record__user_reg(const struct sp_record *rec, unsigned int regno, uint64_t *val);
 
 /* Name of a PERF_RECORD_* type, for debug output. */
 const char *record__type_name(uint32_t type);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -97,6 +98,7 @@ struct session {
 
 	struct order_queue *queue;
 	struct syms *syms;
+	struct callgraph *cg;
 	int sigfd;
 	sigset_t old_mask;
 
@@ -165,7 +167,9 @@ struct session *session__new(const struct profiler *prof, struct sp_opts *opts)
 	s->queue = order_queue__new(deliver, s);
 	if (s->queue)
 		order_queue__set_slack(s->queue, SESSION_ORDER_SLACK_NS);
-	if (!s->syms || !s->queue) {
+	if (s->syms)
+		s->cg = callgraph__new(s->syms, opts->call_graph, opts->stack_size);
+	if (!s->syms || !s->queue || !s->cg) {
 		session__delete(s);
 		errno = ENOMEM;
 		return NULL;
@@ -227,6 +231,7 @@ void session__delete(struct session *s)
 	tracefs__cleanup();
 	if (s->sigfd >= 0)
 		close(s->sigfd);
+	callgraph__delete(s->cg); /* before the model it unwinds with */
 	syms__delete(s->syms);
 	free(s);
 }
@@ -271,6 +276,7 @@ int session__add_event(struct session *s, const struct perf_event_attr *attr, co
 	a->disabled = 1;
 	kfilter__apply_sides(a, s->opts->user_only, s->opts->kernel_only,
 			     a->type != PERF_TYPE_TRACEPOINT);
+	callgraph__apply(a, s->opts->call_graph, s->opts->stack_size);
 	ev->fmt.sample_type = a->sample_type;
 	ev->fmt.sample_regs_user = a->sample_regs_user;
 	ev->fmt.sample_id_all = s->sample_id_all;
@@ -924,9 +930,16 @@ static int run_loop(struct session *s)
 	return 0;
 }
 
+static double timeval_seconds(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
 int session__run(struct session *s)
 {
 	struct target *t = &s->opts->target;
+	unsigned int user_pages, cg_pages;
+	struct rusage ru_start, ru_end;
 	int err;
 
 	if (!s->prof->setup || !s->prof->sample || !s->prof->report) {
@@ -941,8 +954,13 @@ int session__run(struct session *s)
 			return err;
 		}
 	}
+	user_pages = s->opts->mmap_pages;
 	err = s->prof->setup(s);
 	if (!err) {
+		/* Stack copies make samples big: the larger of the two defaults. */
+		cg_pages = callgraph__mmap_pages(s->opts->call_graph, s->opts->stack_size);
+		if (!user_pages && cg_pages > s->opts->mmap_pages)
+			s->opts->mmap_pages = cg_pages;
 		session__default_mmap_pages(s, SESSION_DEFAULT_MMAP_PAGES);
 		s->tracking_idx = add_tracking_event(s);
 		if (s->tracking_idx < 0)
@@ -979,6 +997,7 @@ int session__run(struct session *s)
 	pr_info("%s: profiling %s", s->prof->name,
 		t->system_wide ? "all tasks" : t->argv ? t->argv[0] : "the given tasks");
 
+	getrusage(RUSAGE_SELF, &ru_start);
 	err = run_loop(s);
 	s->end_time = session__now();
 	perf_evlist__disable(s->evlist);
@@ -994,6 +1013,12 @@ int session__run(struct session *s)
 	if (!s->mmap2)
 		pr_info("without mmap records, /proc/PID/maps was read again %" PRIu64 " times",
 			syms__nr_refreshes(s->syms));
+	/* What handling the records cost, without start-up and report: for overhead figures. */
+	getrusage(RUSAGE_SELF, &ru_end);
+	pr_info("CPU while profiling: %.3f s user, %.3f s system",
+		timeval_seconds(&ru_end.ru_utime) - timeval_seconds(&ru_start.ru_utime),
+		timeval_seconds(&ru_end.ru_stime) - timeval_seconds(&ru_start.ru_stime));
+	callgraph__log_stats(s->cg);
 out_restore:
 	sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
 	return err;
@@ -1036,6 +1061,8 @@ void session__split_chain(struct session *s, const struct sp_record *rec, uint64
 		nk = 0;
 	if (o->kernel_only)
 		nu = 0;
+	else
+		nu = callgraph__user(s->cg, rec, user, nu, STACK_TABLE_MAX_DEPTH);
 	*nr_kernel = nk;
 	*nr_user = nu;
 }
@@ -1055,6 +1082,7 @@ void session__print_losses(const struct session *s, FILE *f, bool always)
 {
 	uint64_t late = order_queue__late(s->queue);
 
+	callgraph__print(s->cg, f);
 	if (!always && !s->lost && !s->lost_samples && !s->throttled && !late && !s->nr_bad)
 		return;
 	fprintf(f,

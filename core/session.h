@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <linux/perf_event.h>
 
+#include "callgraph.h"
 #include "target.h"
 
 struct session;
@@ -22,7 +23,9 @@ struct stack_table;
 /* Options every profiler shares, parsed by the core. */
 struct sp_opts {
 	struct target target;
-	bool callchain; /* -g */
+	bool callchain; /* -g or --call-graph: record call chains */
+	enum callgraph_mode call_graph; /* how their user side is walked */
+	uint32_t stack_size; /* --call-graph dwarf,SIZE: user stack bytes copied per sample */
 	bool user_only; /* --user-only */
 	bool kernel_only; /* --kernel-only */
 	bool annotate; /* --annotate */
@@ -101,9 +104,10 @@ uint64_t session__end_time(const struct session *s);
 
 /*
  * Splits a sample's callchain into kernel and user frames, leaf first, with
- * user frames encoded as locations. Without a callchain only the sampled ip
- * is kept. --user-only/--kernel-only drop the other side. @kernel and @user
- * must hold STACK_TABLE_MAX_DEPTH entries.
+ * user frames encoded as locations; with --call-graph dwarf the user frames
+ * are unwound from the sample's stack copy. Without a callchain only the
+ * sampled ip is kept. --user-only/--kernel-only drop the other side.
+ * @kernel and @user must hold STACK_TABLE_MAX_DEPTH entries.
  */
 void session__split_chain(struct session *s, const struct sp_record *rec, uint64_t *kernel,
 			  uint32_t *nr_kernel, uint64_t *user, uint32_t *nr_user);
@@ -121,7 +125,9 @@ int session__account(struct session *s, struct stack_table *t, const struct sp_r
 
 /*
  * Writes the loss summary (lost records, lost samples, throttles) to @f.
- * Prints nothing when everything is zero unless @always.
+ * Prints nothing when everything is zero unless @always. Frames lost count
+ * too: a line says how many user stacks were cut short, when there were any
+ * user stacks.
  */
 void session__print_losses(const struct session *s, FILE *f, bool always);
 uint64_t session__lost(const struct session *s);

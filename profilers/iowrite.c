@@ -593,9 +593,8 @@ static const unsigned char *stack_bytes(const struct sp_record *rec, uint64_t ad
 {
 	uint64_t sp;
 
-	if (!rec->user_abi || rec->nr_user_regs < 1 || !rec->user_stack)
+	if (!rec->user_stack || !record__user_reg(rec, PERF_REG_X86_SP, &sp))
 		return NULL;
-	sp = rec->user_regs[0];
 	if (addr < sp || addr - sp > rec->user_stack_size ||
 	    len > rec->user_stack_size - (addr - sp))
 		return NULL;

@@ -309,18 +309,10 @@ static int memleak_setup(struct session *s)
 	return 0;
 }
 
-/* Register @reg of a sample, by its bit in REGS_MASK. */
+/* Register @regno of a sample (the mask may hold more, e.g. for --call-graph dwarf). */
 static bool reg(const struct sp_record *rec, int regno, uint64_t *out)
 {
-	unsigned int idx;
-
-	if (!rec->user_abi || !rec->user_regs)
-		return false;
-	idx = (unsigned int)__builtin_popcountll(REGS_MASK & ((1ULL << regno) - 1));
-	if (idx >= rec->nr_user_regs)
-		return false;
-	*out = rec->user_regs[idx];
-	return true;
+	return record__user_reg(rec, (unsigned int)regno, out);
 }
 
 /* Pointers are per process: the key folds the pid into bits user addresses never use. */

@@ -59,6 +59,8 @@ struct syms {
 	struct u64map *user_names;   /* location (| NONLEAF_BIT) -> const char * */
 	struct u64map *kernel_names; /* address looked up -> const char * */
 	struct u64map *label_ids;    /* text hash (+ probe) -> index + 1 in labels */
+	struct u64map *maps_gens;    /* pid -> generation of its mappings, see syms__maps_gen() */
+	uint64_t last_gen;
 	const char **labels;	     /* texts in the arena */
 	size_t nr_labels, cap_labels;
 	struct arena_chunk *arena;
@@ -114,8 +116,9 @@ struct syms *syms__new(const char *kallsyms)
 	s->kernel_names = u64map__new();
 	s->label_ids = u64map__new();
 	s->refreshed = u64map__new();
+	s->maps_gens = u64map__new();
 	if (!s->kallsyms_path || !s->dsos || !s->procs || !s->comms || !s->user_names ||
-	    !s->kernel_names || !s->label_ids || !s->refreshed) {
+	    !s->kernel_names || !s->label_ids || !s->refreshed || !s->maps_gens) {
 		syms__delete(s);
 		errno = ENOMEM;
 		return NULL;
@@ -147,6 +150,7 @@ void syms__delete(struct syms *s)
 	u64map__delete(s->perf_maps);
 	u64map__delete(s->user_frames);
 	u64map__delete(s->refreshed);
+	u64map__delete(s->maps_gens);
 	free(s->labels);
 	dsos__delete(s->dsos);
 	kallsyms__delete(s->ksyms);
@@ -200,6 +204,19 @@ bool syms__knows(struct syms *s, uint32_t pid)
 	return proc_get(s, pid, &tried) != NULL;
 }
 
+/* @pid's mappings changed: a fresh number, never given to any pid before. */
+static void maps_changed(struct syms *s, uint32_t pid)
+{
+	u64map__put(s->maps_gens, pid, ++s->last_gen);
+}
+
+uint64_t syms__maps_gen(struct syms *s, uint32_t pid)
+{
+	uint64_t gen;
+
+	return u64map__get(s->maps_gens, pid, &gen) ? gen : 0;
+}
+
 static bool is_anonymous(const char *name)
 {
 	/* perf's MMAP2 names anonymous executable memory (JIT code) "//anon". */
@@ -219,6 +236,7 @@ static void map_into(struct syms *s, struct addrspace *as, uint32_t pid, uint64_
 	if (addrspace__insert(as, start, start + len, pgoff, id))
 		pr_debug("syms: pid %u: cannot record mapping of %s", pid,
 			 filename ? filename : "(anon)");
+	maps_changed(s, pid);
 }
 
 void syms__mmap(struct syms *s, uint32_t pid, uint64_t start, uint64_t len, uint64_t pgoff,
@@ -248,6 +266,7 @@ void syms__exec(struct syms *s, uint32_t pid)
 	/* No MMAP2 records will describe the new image: /proc has it, if the process lives. */
 	if (as && s->proc_refresh)
 		syms__proc_reread(s, pid);
+	maps_changed(s, pid);
 }
 
 void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
@@ -281,6 +300,7 @@ void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
 	 */
 	if (child && s->proc_refresh)
 		syms__proc_reread(s, pid);
+	maps_changed(s, pid);
 	/* The child starts with its parent's name; a later COMM record corrects it. */
 	if (u64map__get(s->comms, ppid, &val)) {
 		comm = (const char *)(uintptr_t)val;
@@ -605,6 +625,19 @@ static struct addrspace *refresh_for_miss(struct syms *s, uint32_t pid)
 	if (syms__proc_reread(s, pid))
 		return NULL;
 	return proc_get(s, pid, &tried);
+}
+
+const struct addrspace *syms__addrspace(struct syms *s, uint32_t pid)
+{
+	struct addrspace *as;
+	bool tried;
+
+	as = proc_get(s, pid, &tried);
+	if (!tried) {
+		syms__proc_load(s, pid);
+		as = proc_get(s, pid, &tried);
+	}
+	return as;
 }
 
 uint64_t syms__encode_user(struct syms *s, uint32_t pid, uint64_t ip)
@@ -957,6 +990,7 @@ uint64_t syms__bytes(const struct syms *s)
 	bytes += u64map__bytes(s->user_names) + u64map__bytes(s->kernel_names);
 	bytes += u64map__bytes(s->label_ids) + s->cap_labels * sizeof(*s->labels);
 	bytes += u64map__bytes(s->refreshed);
+	bytes += u64map__bytes(s->maps_gens);
 	u64map__for_each(s->procs, add_addrspace_bytes, &bytes);
 	bytes += dsos__bytes(s->dsos);
 	bytes += kallsyms__bytes(s->ksyms);

@@ -70,6 +70,21 @@ int syms__proc_reread(struct syms *s, uint32_t pid);
 /* How many times /proc/PID/maps was read again (syms__proc_reread), for -v. */
 uint64_t syms__nr_refreshes(const struct syms *s);
 
+struct addrspace;
+
+/*
+ * The executable mappings of @pid (read from /proc the first time), NULL
+ * when the model has none. Valid until the next change to the model.
+ */
+const struct addrspace *syms__addrspace(struct syms *s, uint32_t pid);
+
+/*
+ * A number that changes whenever @pid's mappings do (a mapping added or
+ * replaced, an exec, a fork that gave the pid a new process); 0 for a pid
+ * never mapped. Lets a cache built from the mappings know when to rebuild.
+ */
+uint64_t syms__maps_gen(struct syms *s, uint32_t pid);
+
 /* Whether the model has an address space for @pid. */
 bool syms__knows(struct syms *s, uint32_t pid);
 
