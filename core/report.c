@@ -158,15 +158,18 @@ static int user_frames(struct report *r, struct syms *syms, uint64_t loc, bool i
 			   (uint64_t)n << 32 | val);
 }
 
-static int thread_of(struct report *r, uint32_t pid, const char *comm, uint32_t *idx)
+static int thread_of(struct report *r, uint32_t pid, uint32_t tid, const char *comm,
+		     uint32_t *idx)
 {
 	struct report_priv *p = r->priv;
-	uint64_t key = hash__mix64(hash__str(comm, strlen(comm)) ^ pid), head = 0;
+	uint64_t key = hash__mix64(hash__str(comm, strlen(comm)) ^ pid ^ (uint64_t)tid << 32);
+	uint64_t head = 0;
 	uint32_t i;
 
 	if (u64map__get(p->threads, key, &head)) {
 		for (i = (uint32_t)head; i; i = p->thread_next[i - 1]) {
-			if (r->threads[i - 1].pid == pid && !strcmp(r->threads[i - 1].comm, comm)) {
+			if (r->threads[i - 1].pid == pid && r->threads[i - 1].tid == tid &&
+			    !strcmp(r->threads[i - 1].comm, comm)) {
 				*idx = i - 1;
 				return 0;
 			}
@@ -183,6 +186,7 @@ static int thread_of(struct report *r, uint32_t pid, const char *comm, uint32_t 
 		p->thread_next = next;
 	}
 	r->threads[r->nr_threads].pid = pid;
+	r->threads[r->nr_threads].tid = tid;
 	r->threads[r->nr_threads].comm = keep_string(r, comm);
 	if (!r->threads[r->nr_threads].comm)
 		return -ENOMEM;
@@ -210,7 +214,8 @@ static int add_entry(struct report *r, const struct emit_part *part, const struc
 	/* No comm: the stack carries its own root (text read from other tools). */
 	if (!*comm && nu > 0)
 		comm = syms__user_name(syms, u[--nu], false);
-	err = thread_of(r, stack_entry__pid(e), *comm ? comm : "[unknown]", &thread);
+	err = thread_of(r, stack_entry__pid(e), stack_entry__tid(e), *comm ? comm : "[unknown]",
+			&thread);
 	if (!err && part->opts.root_frame) {
 		err = label_frame(r, part->opts.root_frame, &root);
 		if (!err)

@@ -43,8 +43,8 @@ struct report_frame {
 };
 
 struct report_thread {
-	uint32_t pid;
-	const char *comm; /* the thread's name */
+	uint32_t pid, tid; /* 0 when unknown (stacks read from text) */
+	const char *comm;  /* the thread's name */
 };
 
 struct report_stack {

@@ -121,6 +121,8 @@ static int cmp_thread(const void *a, const void *b)
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
 	return strcmp(x->comm, y->comm);
 }
 
@@ -135,7 +137,7 @@ static int cmp_stack(const void *a, const void *b)
 	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
-/* Processes in pid order, their threads by name, each thread's stacks heaviest first. */
+/* Processes in pid order, their threads by tid, each thread's stacks heaviest first. */
 static json_t *processes(const struct report *r)
 {
 	size_t nt = r->nr_threads, ns = r->nr_stacks;
@@ -167,6 +169,7 @@ static json_t *processes(const struct report *r)
 			json_object_set_new(proc, "threads", json_array());
 			json_array_append_new(procs, proc);
 		}
+		json_object_set_new(thread, "tid", t->tid ? json_integer(t->tid) : json_null());
 		json_object_set_new(thread, "comm", text(t->comm));
 		thread_stacks[tord[i]] = json_array();
 		json_object_set_new(thread, "stacks", thread_stacks[tord[i]]);

@@ -403,7 +403,7 @@ static int write_gz(FILE *f, const ProtobufCMessage *msg)
 	return err;
 }
 
-/* A sample's labels: its pid (0 is what text input has for "unknown") and thread name. */
+/* A sample's labels: its pid and tid (0 is what text input has for "unknown") and thread name. */
 static int sample_labels(struct pprof *pp, const struct report_thread *t,
 			 Perftools__Profiles__Label *lab, size_t *nr)
 {
@@ -418,6 +418,14 @@ static int sample_labels(struct pprof *pp, const struct report_thread *t,
 		perftools__profiles__label__init(&lab[*nr]);
 		lab[*nr].key = key;
 		lab[(*nr)++].num = t->pid;
+	}
+	if (t->tid) {
+		err = strtab__add(&pp->st, "tid", &key);
+		if (err)
+			return err;
+		perftools__profiles__label__init(&lab[*nr]);
+		lab[*nr].key = key;
+		lab[(*nr)++].num = t->tid;
 	}
 	err = strtab__add(&pp->st, "comm", &key);
 	if (!err)
@@ -464,8 +472,8 @@ static int encode(struct pprof *pp, FILE *f)
 	size_t ns = r->nr_stacks, nm = pp->nr_maps, nl = pp->nr_locs, nf = pp->nr_funcs;
 	Perftools__Profiles__Sample *smp = calloc(ns ? ns : 1, sizeof(*smp));
 	Perftools__Profiles__Sample **smpp = calloc(ns ? ns : 1, sizeof(*smpp));
-	Perftools__Profiles__Label *lab = calloc(ns ? 2 * ns : 1, sizeof(*lab));
-	Perftools__Profiles__Label **labp = calloc(ns ? 2 * ns : 1, sizeof(*labp));
+	Perftools__Profiles__Label *lab = calloc(ns ? 3 * ns : 1, sizeof(*lab));
+	Perftools__Profiles__Label **labp = calloc(ns ? 3 * ns : 1, sizeof(*labp));
 	int64_t *vals = calloc(ns ? ns * r->nr_values : 1, sizeof(*vals));
 	Perftools__Profiles__Mapping *map = calloc(nm ? nm : 1, sizeof(*map));
 	Perftools__Profiles__Mapping **mapp = calloc(nm ? nm : 1, sizeof(*mapp));
@@ -507,13 +515,13 @@ static int encode(struct pprof *pp, FILE *f)
 		smp[i].value = vals + i * r->nr_values;
 		for (unsigned int v = 0; v < r->nr_values; v++)
 			smp[i].value[v] = (int64_t)s->vals[v];
-		err = sample_labels(pp, &r->threads[s->thread], &lab[2 * i], &nlab);
+		err = sample_labels(pp, &r->threads[s->thread], &lab[3 * i], &nlab);
 		if (err)
 			goto out;
 		for (size_t k = 0; k < nlab; k++)
-			labp[2 * i + k] = &lab[2 * i + k];
+			labp[3 * i + k] = &lab[3 * i + k];
 		smp[i].n_label = nlab;
-		smp[i].label = &labp[2 * i];
+		smp[i].label = &labp[3 * i];
 		smpp[i] = &smp[i];
 	}
 	prof.n_sample = ns;

@@ -126,6 +126,8 @@ static int cmp_thread(const void *a, const void *b)
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
 	return strcmp(x->comm, y->comm);
 }
 
@@ -138,8 +140,9 @@ static json_t *new_profile(const struct report_thread *t, const char *unit)
 	if (!p)
 		return NULL;
 	/* pid 0 is what text input (fold) has for an unknown process. */
-	if (t->pid ? asprintf(&name, "%s (%u)", t->comm, t->pid) < 0
-		   : !(name = strdup(t->comm))) {
+	if (t->tid && t->tid != t->pid ? asprintf(&name, "%s (%u/%u)", t->comm, t->pid, t->tid) < 0
+	    : t->pid		       ? asprintf(&name, "%s (%u)", t->comm, t->pid) < 0
+				       : !(name = strdup(t->comm))) {
 		json_decref(p);
 		return NULL;
 	}

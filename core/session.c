@@ -1074,7 +1074,7 @@ int session__account(struct session *s, struct stack_table *t, const struct sp_r
 	uint32_t nk, nu;
 
 	session__split_chain(s, rec, kernel, &nk, user, &nu);
-	return stack_table__add(t, rec->pid, syms__comm(s->syms, rec->pid, rec->tid), kernel, nk,
+	return stack_table__add(t, rec->pid, rec->tid, syms__comm(s->syms, rec->pid, rec->tid), kernel, nk,
 				user, nu, vals);
 }
 

@@ -22,7 +22,7 @@
 struct stack_entry {
 	struct stack_entry *next; /* hash chain */
 	uint32_t hash;		  /* 32 bits index more buckets than any bound allows */
-	uint32_t pid;
+	uint32_t pid, tid;
 	uint16_t nr_kernel;
 	uint16_t nr_user;
 	uint8_t nr_vals;	   /* copied from the table so the accessors can find the frames */
@@ -31,7 +31,7 @@ struct stack_entry {
 };
 
 _Static_assert(STACK_TABLE_MAX_DEPTH <= UINT16_MAX, "frame counts are kept in 16 bits");
-_Static_assert(sizeof(struct stack_entry) == 40, "entry header should stay compact");
+_Static_assert(sizeof(struct stack_entry) == 48, "entry header should stay compact");
 
 /*
  * Entries live in chunks that are only freed all together, so a new stack
@@ -88,10 +88,10 @@ static uint64_t hash_frames(uint64_t h, const uint64_t *w, uint32_t n)
  * The side lengths go into the first word, so that kernel [a] + user [b]
  * differs from kernel [] + user [a,b] even before the frames are compared.
  */
-static uint32_t key_hash(uint32_t pid, const char *comm, const uint64_t *kernel, uint32_t nr_kernel,
-			 const uint64_t *user, uint32_t nr_user)
+static uint32_t key_hash(uint32_t pid, uint32_t tid, const char *comm, const uint64_t *kernel,
+			 uint32_t nr_kernel, const uint64_t *user, uint32_t nr_user)
 {
-	uint64_t h = ((uint64_t)pid << 32 | nr_kernel << 16 | nr_user) * HASH_K1;
+	uint64_t h = ((uint64_t)pid << 32 | nr_kernel << 16 | nr_user) * HASH_K1 ^ tid;
 	uint64_t w[2];
 
 	memcpy(w, comm, sizeof(w));
@@ -272,13 +272,13 @@ static void buckets_grow(struct stack_table *t)
 }
 
 static struct stack_entry *lookup(const struct stack_table *t, uint32_t hash, uint32_t pid,
-				  const char *comm, const uint64_t *kernel, uint32_t nr_kernel,
+				  uint32_t tid, const char *comm, const uint64_t *kernel, uint32_t nr_kernel,
 				  const uint64_t *user, uint32_t nr_user)
 {
 	struct stack_entry *e = t->buckets[hash & (t->nr_buckets - 1)];
 
 	for (; e; e = e->next) {
-		if (e->hash != hash || e->pid != pid || e->nr_kernel != nr_kernel ||
+		if (e->hash != hash || e->pid != pid || e->tid != tid || e->nr_kernel != nr_kernel ||
 		    e->nr_user != nr_user || memcmp(e->comm, comm, STACK_COMM_LEN))
 			continue;
 		/* memcmp must not see NULL even with a zero length. */
@@ -295,7 +295,8 @@ static inline uint32_t depth_cut(uint32_t nr)
 	return nr > STACK_TABLE_MAX_DEPTH ? STACK_TABLE_MAX_DEPTH : nr;
 }
 
-struct stack_entry *stack_table__find(struct stack_table *t, uint32_t pid, const char *comm,
+struct stack_entry *stack_table__find(struct stack_table *t, uint32_t pid, uint32_t tid,
+				      const char *comm,
 				      const uint64_t *kernel, uint32_t nr_kernel,
 				      const uint64_t *user, uint32_t nr_user)
 {
@@ -305,11 +306,12 @@ struct stack_entry *stack_table__find(struct stack_table *t, uint32_t pid, const
 	nr_kernel = depth_cut(nr_kernel);
 	nr_user = depth_cut(nr_user);
 	comm_key(key, comm);
-	hash = key_hash(pid, key, kernel, nr_kernel, user, nr_user);
-	return lookup(t, hash, pid, key, kernel, nr_kernel, user, nr_user);
+	hash = key_hash(pid, tid, key, kernel, nr_kernel, user, nr_user);
+	return lookup(t, hash, pid, tid, key, kernel, nr_kernel, user, nr_user);
 }
 
-struct stack_entry *stack_table__get(struct stack_table *t, uint32_t pid, const char *comm,
+struct stack_entry *stack_table__get(struct stack_table *t, uint32_t pid, uint32_t tid,
+				     const char *comm,
 				     const uint64_t *kernel, uint32_t nr_kernel, const uint64_t *user,
 				     uint32_t nr_user)
 {
@@ -321,8 +323,8 @@ struct stack_entry *stack_table__get(struct stack_table *t, uint32_t pid, const 
 	nr_kernel = depth_cut(nr_kernel);
 	nr_user = depth_cut(nr_user);
 	comm_key(key, comm);
-	hash = key_hash(pid, key, kernel, nr_kernel, user, nr_user);
-	e = lookup(t, hash, pid, key, kernel, nr_kernel, user, nr_user);
+	hash = key_hash(pid, tid, key, kernel, nr_kernel, user, nr_user);
+	e = lookup(t, hash, pid, tid, key, kernel, nr_kernel, user, nr_user);
 	if (!e) {
 		e = chunk_alloc(t, entry_size(t->nr_vals, nr_kernel, nr_user), &err);
 		if (!e) {
@@ -332,6 +334,7 @@ struct stack_entry *stack_table__get(struct stack_table *t, uint32_t pid, const 
 		}
 		e->hash = hash;
 		e->pid = pid;
+		e->tid = tid;
 		e->nr_vals = t->nr_vals;
 		e->nr_kernel = nr_kernel;
 		e->nr_user = nr_user;
@@ -350,11 +353,11 @@ struct stack_entry *stack_table__get(struct stack_table *t, uint32_t pid, const 
 	return e;
 }
 
-int stack_table__add(struct stack_table *t, uint32_t pid, const char *comm, const uint64_t *kernel,
-		     uint32_t nr_kernel, const uint64_t *user, uint32_t nr_user,
-		     const uint64_t *vals)
+int stack_table__add(struct stack_table *t, uint32_t pid, uint32_t tid, const char *comm,
+		     const uint64_t *kernel, uint32_t nr_kernel, const uint64_t *user,
+		     uint32_t nr_user, const uint64_t *vals)
 {
-	struct stack_entry *e = stack_table__get(t, pid, comm, kernel, nr_kernel, user, nr_user);
+	struct stack_entry *e = stack_table__get(t, pid, tid, comm, kernel, nr_kernel, user, nr_user);
 	unsigned int i;
 
 	if (!e)
@@ -452,6 +455,8 @@ static int cmp_entries(const void *pa, const void *pb, void *arg)
 		return r;
 	if (a->pid != b->pid)
 		return a->pid < b->pid ? -1 : 1;
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
 	r = cmp_frames(entry_kernel(a), a->nr_kernel, entry_kernel(b), b->nr_kernel);
 	if (r)
 		return r;
@@ -486,6 +491,11 @@ struct stack_entry **stack_table__sorted(const struct stack_table *t, unsigned i
 uint32_t stack_entry__pid(const struct stack_entry *e)
 {
 	return e->pid;
+}
+
+uint32_t stack_entry__tid(const struct stack_entry *e)
+{
+	return e->tid;
 }
 
 const char *stack_entry__comm(const struct stack_entry *e)

@@ -1,6 +1,6 @@
 /*
- * The shared stack table: one entry per (process, thread name, kernel chain,
- * user chain), valued by a few u64 counters whose meaning the profiler names.
+ * The shared stack table: one entry per (process, thread, thread name, kernel
+ * chain, user chain), valued by a few u64 counters whose meaning the profiler names.
  */
 #ifndef STACKPROF_STACK_TABLE_H
 #define STACKPROF_STACK_TABLE_H
@@ -24,7 +24,8 @@ struct stack_table *stack_table__new(unsigned int nr_vals, size_t max_bytes);
 void stack_table__delete(struct stack_table *t);
 
 /*
- * Adds @vals to the entry for this stack, creating it if needed. @kernel and
+ * Adds @vals to the entry for this stack, creating it if needed. @pid and
+ * @tid are the process and thread (0 when unknown); @kernel and
  * @user are leaf-first; user frames are locations from syms__encode_user()
  * or labels. An empty @comm means the stack carries its own root: the
  * outermost user frame is shown where the comm would be (stacks read from
@@ -32,7 +33,7 @@ void stack_table__delete(struct stack_table *t);
  * Returns 0, or -ENOSPC when the table is full (the stack is counted in
  * stack_table__dropped()).
  */
-int stack_table__add(struct stack_table *t, uint32_t pid, const char *comm,
+int stack_table__add(struct stack_table *t, uint32_t pid, uint32_t tid, const char *comm,
 		     const uint64_t *kernel, uint32_t nr_kernel, const uint64_t *user,
 		     uint32_t nr_user, const uint64_t *vals);
 
@@ -42,14 +43,16 @@ int stack_table__add(struct stack_table *t, uint32_t pid, const char *comm,
  * profiler may keep the pointer (e.g. to charge a duration later). NULL with
  * errno ENOSPC when the table is full (counted in stack_table__dropped()).
  */
-struct stack_entry *stack_table__get(struct stack_table *t, uint32_t pid, const char *comm,
+struct stack_entry *stack_table__get(struct stack_table *t, uint32_t pid, uint32_t tid,
+				     const char *comm,
 				     const uint64_t *kernel, uint32_t nr_kernel, const uint64_t *user,
 				     uint32_t nr_user);
 
 /*
  * Looks up the entry for a stack without creating it; NULL when absent.
  */
-struct stack_entry *stack_table__find(struct stack_table *t, uint32_t pid, const char *comm,
+struct stack_entry *stack_table__find(struct stack_table *t, uint32_t pid, uint32_t tid,
+				      const char *comm,
 				      const uint64_t *kernel, uint32_t nr_kernel,
 				      const uint64_t *user, uint32_t nr_user);
 
@@ -79,6 +82,8 @@ struct stack_entry *stack_table__next(const struct stack_table *t, struct stack_
 struct stack_entry **stack_table__sorted(const struct stack_table *t, unsigned int idx, size_t *nr);
 
 uint32_t stack_entry__pid(const struct stack_entry *e);
+/* The thread, 0 when the stack came from text (perf script, folded) without one. */
+uint32_t stack_entry__tid(const struct stack_entry *e);
 const char *stack_entry__comm(const struct stack_entry *e);
 const uint64_t *stack_entry__kernel(const struct stack_entry *e, uint32_t *nr);
 const uint64_t *stack_entry__user(const struct stack_entry *e, uint32_t *nr);

@@ -165,7 +165,7 @@ static void compare(struct reader *a, struct reader *b)
 
 		k = stack_entry__kernel(e, &nk);
 		u = stack_entry__user(e, &nu);
-		f = stack_table__find(b->t, stack_entry__pid(e), stack_entry__comm(e), k, nk, u,
+		f = stack_table__find(b->t, stack_entry__pid(e), 0, stack_entry__comm(e), k, nk, u,
 				      nu);
 		if (!f || stack_entry__vals(f)[0] != stack_entry__vals(e)[0]) {
 			fprintf(stderr,

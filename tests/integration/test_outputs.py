@@ -80,6 +80,10 @@ def test_json_and_folded_from_one_run(d):
         key = ";".join([comm] + frames)
         js[key] = js.get(key, 0) + n
     check(fol == js, "JSON and folded disagree: %d vs %d stacks" % (len(js), len(fol)))
+    # cpushare is one thread: its tid is the process's pid.
+    threads = [(p["pid"], t["tid"]) for p in doc["processes"] for t in p["threads"]
+               if t["comm"] == "cpushare"]
+    check(threads and all(pid == tid for pid, tid in threads), "cpushare's threads: %s" % threads)
     kinds = {f["kind"] for f in doc["frames"]}
     check("user" in kinds, "no user frame kinds: %s" % kinds)
     work_c = [f for f in doc["frames"] if f["name"] == "work_c"]

@@ -79,9 +79,9 @@ static void test_raw(void)
 	char *s;
 	int err;
 
-	stack_table__add(t, 1, "p", k, 2, u, 3, (uint64_t[]){3, 1});
-	stack_table__add(t, 1, "p", NULL, 0, u, 2, (uint64_t[]){9, 0});
-	stack_table__add(t, 1, "p", k, 1, NULL, 0, (uint64_t[]){0, 5});
+	stack_table__add(t, 1, 0, "p", k, 2, u, 3, (uint64_t[]){3, 1});
+	stack_table__add(t, 1, 0, "p", NULL, 0, u, 2, (uint64_t[]){9, 0});
+	stack_table__add(t, 1, 0, "p", k, 1, NULL, 0, (uint64_t[]){0, 5});
 	s = run(emit__folded, t, NULL, &o, &err);
 	CHECK_EQ_U64(err, 0);
 	CHECK_STR(s, "p;0xb2;0xb1 9\n"
@@ -224,15 +224,15 @@ static void test_named(void)
 	/* A short buffer cuts the name but keeps the kernel suffix. */
 	CHECK_STR(emit__frame_name(sy, true, FN_A, true, true, name, 7), "fn_[k]");
 
-	stack_table__add(t, 10, "app", NULL, 0, (uint64_t[]){mid, root}, 2, (uint64_t[]){7, 70});
-	stack_table__add(t, 10, "app", (uint64_t[]){FN_B, FN_A}, 2, (uint64_t[]){leaf, mid, root},
+	stack_table__add(t, 10, 0, "app", NULL, 0, (uint64_t[]){mid, root}, 2, (uint64_t[]){7, 70});
+	stack_table__add(t, 10, 0, "app", (uint64_t[]){FN_B, FN_A}, 2, (uint64_t[]){leaf, mid, root},
 			 3, (uint64_t[]){5, 50});
-	stack_table__add(t, 11, "b", (uint64_t[]){BAD}, 1, NULL, 0, (uint64_t[]){4, 2});
-	stack_table__add(t, 12, "a", (uint64_t[]){FN_A, FN_B}, 2, NULL, 0, (uint64_t[]){4, 1});
-	stack_table__add(t, 13, "x;y z\nw", (uint64_t[]){FN_A}, 1, NULL, 0, (uint64_t[]){3, 3});
-	stack_table__add(t, 14, "idle", NULL, 0, NULL, 0, (uint64_t[]){2, 0});
-	stack_table__add(t, 10, "app", NULL, 0, &unk, 1, (uint64_t[]){1, 9});
-	stack_table__add(t, 10, "app", NULL, 0, &root, 1, (uint64_t[]){0, 100});
+	stack_table__add(t, 11, 0, "b", (uint64_t[]){BAD}, 1, NULL, 0, (uint64_t[]){4, 2});
+	stack_table__add(t, 12, 0, "a", (uint64_t[]){FN_A, FN_B}, 2, NULL, 0, (uint64_t[]){4, 1});
+	stack_table__add(t, 13, 0, "x;y z\nw", (uint64_t[]){FN_A}, 1, NULL, 0, (uint64_t[]){3, 3});
+	stack_table__add(t, 14, 0, "idle", NULL, 0, NULL, 0, (uint64_t[]){2, 0});
+	stack_table__add(t, 10, 0, "app", NULL, 0, &unk, 1, (uint64_t[]){1, 9});
+	stack_table__add(t, 10, 0, "app", NULL, 0, &root, 1, (uint64_t[]){0, 100});
 
 	s = run(emit__folded, t, sy, &o, &err);
 	CHECK_EQ_U64(err, 0);
@@ -379,8 +379,8 @@ static void test_dropped(void)
 	char *s;
 	int err;
 
-	stack_table__add(t, 1, "p", NULL, 0, NULL, 0, &v);
-	stack_table__add(t, 2, "p", NULL, 0, NULL, 0, &v);
+	stack_table__add(t, 1, 0, "p", NULL, 0, NULL, 0, &v);
+	stack_table__add(t, 2, 0, "p", NULL, 0, NULL, 0, &v);
 	s = run(emit__table, t, NULL, &o, &err);
 	CHECK_EQ_U64(err, 0);
 	CHECK_STR(s, "no stacks were recorded\n"

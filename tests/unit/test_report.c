@@ -34,17 +34,17 @@ int main(void)
 	user[1] = a;
 	v[0] = 100;
 	v[1] = 2;
-	CHECK(stack_table__add(t, 7, "worker", NULL, 0, user, 2, v) == 0);
+	CHECK(stack_table__add(t, 7, 0, "worker", NULL, 0, user, 2, v) == 0);
 	user[0] = c;
 	v[0] = 50;
 	v[1] = 1;
-	CHECK(stack_table__add(t, 7, "main", NULL, 0, user, 2, v) == 0);
+	CHECK(stack_table__add(t, 7, 0, "main", NULL, 0, user, 2, v) == 0);
 	/* A zero entry is left out; another process with the same thread name is its own. */
 	v[0] = v[1] = 0;
-	CHECK(stack_table__add(t, 8, "main", NULL, 0, user, 2, v) == 0);
+	CHECK(stack_table__add(t, 8, 0, "main", NULL, 0, user, 2, v) == 0);
 	v[0] = 5;
 	v[1] = 1;
-	CHECK(stack_table__add(t, 9, "main", NULL, 0, user, 2, v) == 0);
+	CHECK(stack_table__add(t, 9, 0, "main", NULL, 0, user, 2, v) == 0);
 
 	part = (struct emit_part){ .table = t, .opts = { .val_idx = 0, .root_frame = "[io]" } };
 	r = report__new(&part, 1, vals, 2, syms, &meta);

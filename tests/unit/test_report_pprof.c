@@ -115,7 +115,7 @@ int main(void)
 		/* 8: main again, elsewhere: the same function, another location */
 		{ "main", "/bin/prog", 0x1150, "prog.c", 12, REPORT_FRAME_USER },
 	};
-	struct report_thread threads[] = { { 42, "worker" }, { 0, "swapper/0" } };
+	struct report_thread threads[] = { { 42, 43, "worker" }, { 0, 0, "swapper/0" } };
 	static const uint32_t fa[] = { 0, 1, 2, 3, 5, 4 }, fb[] = { 0, 1, 2 }, fc[] = { 6, 7 },
 			      fd[] = { 8 };
 	struct report_stack stacks[] = {

@@ -25,7 +25,7 @@ int main(void)
 		/* 5: source lines make call sites frames of their own */
 		{ "run", "/bin/prog", 0x1210, "prog.c", 7, REPORT_FRAME_USER },
 	};
-	struct report_thread threads[] = { { 42, "worker" }, { 0, "swapper/0" }, { 7, "idle" } };
+	struct report_thread threads[] = { { 42, 42, "worker" }, { 0, 0, "swapper/0" }, { 7, 7, "idle" } };
 	static const uint32_t fa[] = { 0, 1, 3 }, fb[] = { 2, 1 }, fc[] = { 4 }, fd[] = { 0, 5 };
 	struct report_stack stacks[] = {
 		{ 0, 3, fa, { 300, 3 } },

@@ -25,7 +25,7 @@ static struct report_frame frames[] = {
 	[SYS] = { .name = "sys_x", .kind = REPORT_FRAME_KERNEL },
 };
 
-static struct report_thread threads[] = { { 1, "prog" }, { 2, "prog" } };
+static struct report_thread threads[] = { { 1, 1, "prog" }, { 2, 2, "prog" } };
 
 static const uint32_t st_a[] = { MAIN, WORK_A }, st_b[] = { MAIN, WORK_B },
 		      st_c[] = { MAIN, WORK_C }, st_c2[] = { MAIN, WORK_C2 },

@@ -32,10 +32,10 @@ static void test_merge_and_keys(void)
 
 	CHECK(t);
 	CHECK_EQ_U64(stack_table__nr_vals(t), 2);
-	CHECK_EQ_U64(stack_table__add(t, 1, "app", a, 1, b, 1, one), 0);
-	CHECK_EQ_U64(stack_table__add(t, 1, "app", a, 1, b, 1, two), 0);
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "app", a, 1, b, 1, one), 0);
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "app", a, 1, b, 1, two), 0);
 	CHECK_EQ_U64(stack_table__nr_entries(t), 1);
-	e = stack_table__find(t, 1, "app", a, 1, b, 1);
+	e = stack_table__find(t, 1, 0, "app", a, 1, b, 1);
 	CHECK(e);
 	if (e) {
 		CHECK_EQ_U64(val_of(e, 0), 3);
@@ -49,28 +49,28 @@ static void test_merge_and_keys(void)
 	}
 
 	/* The same frames split differently between kernel and user are other stacks. */
-	CHECK_EQ_U64(stack_table__add(t, 1, "app", NULL, 0, ab, 2, one), 0);
-	CHECK_EQ_U64(stack_table__add(t, 1, "app", ab, 2, NULL, 0, one), 0);
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "app", NULL, 0, ab, 2, one), 0);
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "app", ab, 2, NULL, 0, one), 0);
 	CHECK_EQ_U64(stack_table__nr_entries(t), 3);
-	CHECK(stack_table__find(t, 1, "app", NULL, 0, ab, 2) !=
-	      stack_table__find(t, 1, "app", ab, 2, NULL, 0));
+	CHECK(stack_table__find(t, 1, 0, "app", NULL, 0, ab, 2) !=
+	      stack_table__find(t, 1, 0, "app", ab, 2, NULL, 0));
 	/* Frame order matters. */
-	CHECK(!stack_table__find(t, 1, "app", NULL, 0, ba, 2));
-	CHECK_EQ_U64(stack_table__add(t, 1, "app", NULL, 0, ba, 2, one), 0);
+	CHECK(!stack_table__find(t, 1, 0, "app", NULL, 0, ba, 2));
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "app", NULL, 0, ba, 2, one), 0);
 	/* Other pid, other comm, and a comm that differs past what is kept. */
-	CHECK_EQ_U64(stack_table__add(t, 2, "app", a, 1, b, 1, one), 0);
-	CHECK_EQ_U64(stack_table__add(t, 1, "app2", a, 1, b, 1, one), 0);
+	CHECK_EQ_U64(stack_table__add(t, 2, 0, "app", a, 1, b, 1, one), 0);
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "app2", a, 1, b, 1, one), 0);
 	CHECK_EQ_U64(stack_table__nr_entries(t), 6);
-	CHECK_EQ_U64(stack_table__add(t, 1, "0123456789abcdefXX", a, 1, b, 1, one), 0);
-	CHECK_EQ_U64(stack_table__add(t, 1, "0123456789abcdeYY", a, 1, b, 1, one), 0);
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "0123456789abcdefXX", a, 1, b, 1, one), 0);
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "0123456789abcdeYY", a, 1, b, 1, one), 0);
 	CHECK_EQ_U64(stack_table__nr_entries(t), 7);
-	e = stack_table__find(t, 1, "0123456789abcde", a, 1, b, 1);
+	e = stack_table__find(t, 1, 0, "0123456789abcde", a, 1, b, 1);
 	CHECK(e && val_of(e, 0) == 2);
 	if (e)
 		CHECK_STR(stack_entry__comm(e), "0123456789abcde");
 	/* An empty stack is a valid key; NULL comm is "". */
-	CHECK_EQ_U64(stack_table__add(t, 3, NULL, NULL, 0, NULL, 0, two), 0);
-	e = stack_table__find(t, 3, "", NULL, 0, NULL, 0);
+	CHECK_EQ_U64(stack_table__add(t, 3, 0, NULL, NULL, 0, NULL, 0, two), 0);
+	e = stack_table__find(t, 3, 0, "", NULL, 0, NULL, 0);
 	CHECK(e && val_of(e, 1) == 20);
 
 	CHECK_EQ_U64(stack_table__total(t, 0), 3 + 1 + 1 + 1 + 1 + 1 + 2 + 2);
@@ -78,7 +78,7 @@ static void test_merge_and_keys(void)
 	CHECK_EQ_U64(stack_table__total(t, 7), 0);
 
 	/* Counters can be changed in place (memleak subtracts frees). */
-	e = stack_table__find(t, 1, "app", a, 1, b, 1);
+	e = stack_table__find(t, 1, 0, "app", a, 1, b, 1);
 	if (e)
 		stack_entry__vals_mut(e)[0] -= 3;
 	CHECK_EQ_U64(stack_table__total(t, 0), 9);
@@ -102,12 +102,12 @@ static void test_sorted(void)
 	CHECK(!v && n == 0);
 
 	/* Counter 0: 5 for three stacks that must be ordered by comm, pid, frames. */
-	stack_table__add(t, 7, "b", f1, 1, NULL, 0, (uint64_t[]){5, 1});
-	stack_table__add(t, 7, "a", f2, 1, NULL, 0, (uint64_t[]){5, 2});
-	stack_table__add(t, 7, "a", f1, 1, NULL, 0, (uint64_t[]){5, 3});
-	stack_table__add(t, 6, "a", f3, 1, NULL, 0, (uint64_t[]){5, 4});
-	stack_table__add(t, 9, "z", f3, 1, NULL, 0, (uint64_t[]){9, 0});
-	stack_table__add(t, 9, "z", NULL, 0, NULL, 0, (uint64_t[]){1, 9});
+	stack_table__add(t, 7, 0, "b", f1, 1, NULL, 0, (uint64_t[]){5, 1});
+	stack_table__add(t, 7, 0, "a", f2, 1, NULL, 0, (uint64_t[]){5, 2});
+	stack_table__add(t, 7, 0, "a", f1, 1, NULL, 0, (uint64_t[]){5, 3});
+	stack_table__add(t, 6, 0, "a", f3, 1, NULL, 0, (uint64_t[]){5, 4});
+	stack_table__add(t, 9, 0, "z", f3, 1, NULL, 0, (uint64_t[]){9, 0});
+	stack_table__add(t, 9, 0, "z", NULL, 0, NULL, 0, (uint64_t[]){1, 9});
 
 	v = stack_table__sorted(t, 0, &n);
 	CHECK(v);
@@ -177,14 +177,14 @@ static void test_growth_vs_reference(void)
 		struct ref *r = &refs[rng() % nr_refs];
 		uint64_t v = 1 + rng() % 4;
 
-		CHECK_EQ_U64(stack_table__add(t, r->pid, r->comm, r->k, r->nk, r->u, r->nu, &v), 0);
+		CHECK_EQ_U64(stack_table__add(t, r->pid, 0, r->comm, r->k, r->nk, r->u, r->nu, &v), 0);
 		r->count += v;
 		total += v;
 	}
 	for (i = 0; i < nr_refs; i++) {
 		struct ref *r = &refs[i];
 
-		e = stack_table__find(t, r->pid, r->comm, r->k, r->nk, r->u, r->nu);
+		e = stack_table__find(t, r->pid, 0, r->comm, r->k, r->nk, r->u, r->nu);
 		if (r->count) {
 			seen++;
 			CHECK(e);
@@ -222,7 +222,7 @@ static void test_bound(void)
 		frames[i] = 0x400000 + i;
 	for (i = 0; i < 5000; i++) {
 		frames[0] = 0x500000 + i;
-		err = stack_table__add(t, 1, "x", NULL, 0, frames, 32, &v);
+		err = stack_table__add(t, 1, 0, "x", NULL, 0, frames, 32, &v);
 		if (!err)
 			added++;
 		else if (err == -ENOSPC)
@@ -240,12 +240,12 @@ static void test_bound(void)
 	/* Existing stacks still count when the table is full. */
 	nr_full = stack_table__nr_entries(t);
 	frames[0] = 0x500000;
-	CHECK_EQ_U64(stack_table__add(t, 1, "x", NULL, 0, frames, 32, &v), 0);
-	e = stack_table__find(t, 1, "x", NULL, 0, frames, 32);
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "x", NULL, 0, frames, 32, &v), 0);
+	e = stack_table__find(t, 1, 0, "x", NULL, 0, frames, 32);
 	CHECK(e && val_of(e, 0) == 2);
 	CHECK_EQ_U64(stack_table__nr_entries(t), nr_full);
 	/* A small stack that may still fit in leftover room is fine either way. */
-	err = stack_table__add(t, 2, "y", NULL, 0, NULL, 0, &v);
+	err = stack_table__add(t, 2, 0, "y", NULL, 0, NULL, 0, &v);
 	CHECK(err == 0 || err == -ENOSPC);
 
 	/* Reset frees the entries and lets new stacks in again. */
@@ -253,18 +253,18 @@ static void test_bound(void)
 	CHECK_EQ_U64(stack_table__nr_entries(t), 0);
 	CHECK_EQ_U64(stack_table__dropped(t), 0);
 	CHECK_EQ_U64(stack_table__total(t, 0), 0);
-	CHECK(!stack_table__find(t, 1, "x", NULL, 0, frames, 32));
+	CHECK(!stack_table__find(t, 1, 0, "x", NULL, 0, frames, 32));
 	CHECK(!stack_table__next(t, NULL));
 	CHECK(stack_table__bytes(t) <= max);
-	CHECK_EQ_U64(stack_table__add(t, 1, "x", NULL, 0, frames, 32, &v), 0);
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "x", NULL, 0, frames, 32, &v), 0);
 	CHECK_EQ_U64(stack_table__nr_entries(t), 1);
-	e = stack_table__find(t, 1, "x", NULL, 0, frames, 32);
+	e = stack_table__find(t, 1, 0, "x", NULL, 0, frames, 32);
 	CHECK(e && val_of(e, 0) == 1);
 	/* Fill again to make sure the kept chunk and new ones are accounted. */
 	refused = 0;
 	for (i = 1; i < 5000; i++) {
 		frames[0] = 0x500000 + i;
-		if (stack_table__add(t, 1, "x", NULL, 0, frames, 32, &v) == -ENOSPC)
+		if (stack_table__add(t, 1, 0, "x", NULL, 0, frames, 32, &v) == -ENOSPC)
 			refused++;
 	}
 	CHECK(refused > 0);
@@ -275,7 +275,7 @@ static void test_bound(void)
 	t = stack_table__new(1, 64);
 	CHECK(t);
 	if (t) {
-		CHECK_EQ_U64(stack_table__add(t, 1, "x", NULL, 0, frames, 1, &v), -ENOSPC);
+		CHECK_EQ_U64(stack_table__add(t, 1, 0, "x", NULL, 0, frames, 1, &v), -ENOSPC);
 		CHECK_EQ_U64(stack_table__dropped(t), 1);
 		CHECK_EQ_U64(stack_table__nr_entries(t), 0);
 		stack_table__delete(t);
@@ -296,14 +296,14 @@ static void test_depth_cut(void)
 		deep[i] = deep2[i] = 0x1000 + i;
 	/* Differ only beyond the cut, at the root end: the same stack once cut. */
 	deep2[STACK_TABLE_MAX_DEPTH + 10] = 0xdead;
-	CHECK_EQ_U64(stack_table__add(t, 1, "d", deep, STACK_TABLE_MAX_DEPTH + 50, deep,
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "d", deep, STACK_TABLE_MAX_DEPTH + 50, deep,
 				      STACK_TABLE_MAX_DEPTH + 1, &v),
 		     0);
-	CHECK_EQ_U64(stack_table__add(t, 1, "d", deep2, STACK_TABLE_MAX_DEPTH + 20, deep,
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "d", deep2, STACK_TABLE_MAX_DEPTH + 20, deep,
 				      STACK_TABLE_MAX_DEPTH, &v),
 		     0);
 	CHECK_EQ_U64(stack_table__nr_entries(t), 1);
-	e = stack_table__find(t, 1, "d", deep, STACK_TABLE_MAX_DEPTH, deep, STACK_TABLE_MAX_DEPTH);
+	e = stack_table__find(t, 1, 0, "d", deep, STACK_TABLE_MAX_DEPTH, deep, STACK_TABLE_MAX_DEPTH);
 	CHECK(e && val_of(e, 0) == 2);
 	if (e) {
 		got = stack_entry__kernel(e, &nr);
