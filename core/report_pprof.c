@@ -403,6 +403,24 @@ static int write_gz(FILE *f, const ProtobufCMessage *msg)
 	return err;
 }
 
+/* A numeric label @key = @num at lab[*nr] (none for 0, unknown). Returns 0 or -ENOMEM. */
+static int num_label(struct pprof *pp, const char *name, uint32_t num,
+		     Perftools__Profiles__Label *lab, size_t *nr)
+{
+	int64_t key;
+	int err;
+
+	if (!num)
+		return 0;
+	err = strtab__add(&pp->st, name, &key);
+	if (err)
+		return err;
+	perftools__profiles__label__init(&lab[*nr]);
+	lab[*nr].key = key;
+	lab[(*nr)++].num = num;
+	return 0;
+}
+
 /* A sample's labels: its pid and tid (0 is what text input has for "unknown") and thread name. */
 static int sample_labels(struct pprof *pp, const struct report_thread *t,
 			 Perftools__Profiles__Label *lab, size_t *nr)
@@ -411,22 +429,11 @@ static int sample_labels(struct pprof *pp, const struct report_thread *t,
 	int err;
 
 	*nr = 0;
-	if (t->pid) {
-		err = strtab__add(&pp->st, "pid", &key);
-		if (err)
-			return err;
-		perftools__profiles__label__init(&lab[*nr]);
-		lab[*nr].key = key;
-		lab[(*nr)++].num = t->pid;
-	}
-	if (t->tid) {
-		err = strtab__add(&pp->st, "tid", &key);
-		if (err)
-			return err;
-		perftools__profiles__label__init(&lab[*nr]);
-		lab[*nr].key = key;
-		lab[(*nr)++].num = t->tid;
-	}
+	err = num_label(pp, "pid", t->pid, lab, nr);
+	if (!err)
+		err = num_label(pp, "tid", t->tid, lab, nr);
+	if (err)
+		return err;
 	err = strtab__add(&pp->st, "comm", &key);
 	if (!err)
 		err = strtab__add(&pp->st, t->comm, &str);
