@@ -834,7 +834,7 @@ static void call_enter(struct session *s, const struct event *ev, const struct s
 		snprintf(text, sizeof(text), "[%s]", sys_info[ev->sys].name);
 		user[nu++] = syms__label(session__syms(s), text);
 	}
-	c->e = stack_table__get(io.io, rec->pid, syms__comm(session__syms(s), rec->pid, rec->tid),
+	c->e = stack_table__get(io.io, rec->pid, rec->tid, syms__comm(session__syms(s), rec->pid, rec->tid),
 				kernel, nk, user, nu);
 	c->active = true;
 }
@@ -903,7 +903,8 @@ static void call_exit(const struct event *ev, const struct sp_record *rec)
 
 		add_vals(stack_entry__vals_mut(c->e), vals);
 		if (io.io_iv)
-			stack_table__add(io.io_iv, stack_entry__pid(c->e), stack_entry__comm(c->e), k,
+			stack_table__add(io.io_iv, stack_entry__pid(c->e), stack_entry__tid(c->e),
+					 stack_entry__comm(c->e), k,
 					 nk, u, nu, vals);
 	}
 	c->e = NULL;

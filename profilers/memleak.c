@@ -393,7 +393,7 @@ static void do_alloc(struct session *s, const struct sp_record *rec, uint64_t pt
 	a->time = rec->time;
 	a->pid = rec->pid;
 	session__split_chain(s, rec, kernel, &nk, user, &nu);
-	a->e = stack_table__get(mem.stacks, rec->pid,
+	a->e = stack_table__get(mem.stacks, rec->pid, rec->tid,
 				syms__comm(session__syms(s), rec->pid, rec->tid), NULL, 0, user, nu);
 	if (u64map__put(mem.outstanding, ptr_key(rec->pid, ptr), slot + 1))
 		a->ptr = 0;
@@ -555,7 +555,8 @@ static struct stack_table *outstanding_table(uint64_t now)
 			continue;
 		k = stack_entry__kernel(a->e, &nk);
 		u = stack_entry__user(a->e, &nu);
-		stack_table__add(t, stack_entry__pid(a->e), stack_entry__comm(a->e), k, nk, u, nu,
+		stack_table__add(t, stack_entry__pid(a->e), stack_entry__tid(a->e),
+				 stack_entry__comm(a->e), k, nk, u, nu,
 				 vals);
 	}
 	return t;

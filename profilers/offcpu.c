@@ -333,7 +333,8 @@ static void charge(struct pending *p, uint64_t t1)
 		v[VAL_NS] += delta;
 		v[VAL_COUNT] += 1;
 		if (iv)
-			stack_table__add(iv, stack_entry__pid(p->e), stack_entry__comm(p->e), k, nk, u,
+			stack_table__add(iv, stack_entry__pid(p->e), stack_entry__tid(p->e),
+					 stack_entry__comm(p->e), k, nk, u,
 					 nu, vals);
 	}
 out_clear:
@@ -381,7 +382,7 @@ static void switch_out(struct session *s, const struct sp_record *rec, uint32_t 
 		return;
 	t = kind == WAIT_RUNQ ? off.runq : off.blocked;
 	session__split_chain(s, rec, kernel, &nk, user, &nu);
-	p->e = stack_table__get(t, rec->pid, syms__comm(session__syms(s), rec->pid, tid), kernel,
+	p->e = stack_table__get(t, rec->pid, tid, syms__comm(session__syms(s), rec->pid, tid), kernel,
 				nk, user, nu);
 	p->kind = (uint8_t)kind;
 	p->t0 = rec->time;

@@ -525,7 +525,7 @@ static int end_sample(struct perfscript *p)
 		nk = 0;
 		nu = n;
 	}
-	err = stack_table__add(p->t, 0, "", p->frames, nk, p->frames + nk, nu, vals);
+	err = stack_table__add(p->t, 0, 0, "", p->frames, nk, p->frames + nk, nu, vals);
 	p->st.samples++;
 	return err == -ENOSPC ? 0 : err;
 }
