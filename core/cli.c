@@ -35,6 +35,10 @@ enum {
 	OPT_SRCLINE,
 	OPT_FORMAT,
 	OPT_CALL_GRAPH,
+	OPT_TITLE,
+	OPT_WIDTH,
+	OPT_REVERSE,
+	OPT_MIN_WIDTH,
 };
 
 struct common_option {
@@ -54,6 +58,10 @@ static const struct common_option common_options[] = {
 	{ "output", 1, 'o', "FILE", "write FILE, format by extension: .folded .json .svg .pb.gz\n"
 	  "                                 .speedscope.json (repeatable; replaced when complete)" },
 	{ "format", 1, OPT_FORMAT, "FMT", "format of every -o file: folded json svg pprof speedscope" },
+	{ "title", 1, OPT_TITLE, "TEXT", "flame graph (.svg): the title" },
+	{ "width", 1, OPT_WIDTH, "PX", "flame graph: image width (1200)" },
+	{ "reverse", 0, OPT_REVERSE, NULL, "flame graph: icicle, the root at the top" },
+	{ "min-width", 1, OPT_MIN_WIDTH, "PX", "flame graph: leave out frames narrower (0.1)" },
 	{ "mmap-pages", 1, 'm', "PAGES",
 	  "ring pages per CPU, a power of two (128; memleak 1024; dwarf 2048)" },
 	{ NULL, 0, 'g', NULL, "record kernel and user call chains (frame pointers)" },
@@ -221,6 +229,16 @@ static int parse_common(const struct profiler *p, struct sp_opts *o, int key, co
 		o->format = arg;
 		o->format_id = (int)fmt;
 		return 0;
+	case OPT_TITLE:
+	case OPT_WIDTH:
+	case OPT_REVERSE:
+	case OPT_MIN_WIDTH:
+		return svg__parse_option(p->name,
+					 key == OPT_TITLE   ? "title"
+					 : key == OPT_WIDTH ? "width"
+					 : key == OPT_REVERSE ? "reverse"
+							      : "min-width",
+					 arg, &o->svg);
 	case OPT_INLINE:
 		o->inline_frames = true;
 		return 0;
@@ -395,6 +413,7 @@ int cli__main(int argc, char **argv)
 	const struct profiler *p;
 	struct sp_opts opts = {
 		.top = DEFAULT_TOP,
+		.svg = { .min_width = SVG_DEFAULT_MIN_WIDTH },
 	};
 	struct session *s;
 	char *cmdline = NULL;

@@ -257,8 +257,6 @@ static int write_svg(FILE *f, void *ctx)
 /* Parses the options into @o; returns 0, 1 (exit 0: help), 2 (bad usage, said). */
 static int parse_args(int argc, char **argv, struct svg_opts *o, bool *diff, const char **output)
 {
-	uint64_t v;
-	char *end;
 	int c, err;
 
 	optind = 1;
@@ -266,30 +264,16 @@ static int parse_args(int argc, char **argv, struct svg_opts *o, bool *diff, con
 	while ((c = getopt_long(argc, argv, ":o:vh", flamegraph_long, NULL)) != -1) {
 		switch (c) {
 		case OPT_TITLE:
-			o->title = optarg;
-			break;
 		case OPT_WIDTH:
-			if (parse__u64(optarg, 100, 100000, &v)) {
-				pr_warn("flamegraph: bad value '%s' for --width: expected a number of "
-					"pixels from 100 to 100000",
-					optarg);
-				return 2;
-			}
-			o->width = (unsigned int)v;
-			break;
 		case OPT_REVERSE:
-			o->reverse = true;
-			break;
 		case OPT_MIN_WIDTH:
-			errno = 0;
-			o->min_width = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(o->min_width) ||
-			    o->min_width < 0 || o->min_width > 1000) {
-				pr_warn("flamegraph: bad value '%s' for --min-width: expected pixels "
-					"from 0 to 1000, e.g. 0.5",
-					optarg);
+			if (svg__parse_option("flamegraph",
+					      c == OPT_TITLE   ? "title"
+					      : c == OPT_WIDTH ? "width"
+					      : c == OPT_REVERSE ? "reverse"
+								 : "min-width",
+					      optarg, o))
 				return 2;
-			}
 			break;
 		case OPT_DIFF:
 			*diff = true;

@@ -150,7 +150,7 @@ static int write_report(FILE *f, void *ctx)
 {
 	const struct fold_out *o = ctx;
 
-	return output__write_model(f, o->fmt, o->r);
+	return output__write_model(f, o->fmt, o->r, NULL);
 }
 
 /* The table as a report in format @fmt, to @output (atomically) or stdout. Returns 0 or -errno. */
@@ -187,7 +187,7 @@ static int fold_write_report(enum output_format fmt, const char *output,
 	if (output) {
 		err = emit__write_path("fold", output, write_report, &out);
 	} else {
-		err = output__write_model(stdout, fmt, r);
+		err = output__write_model(stdout, fmt, r, NULL);
 		if (!err && fflush(stdout))
 			err = -errno;
 		if (err)

@@ -58,16 +58,22 @@ enum output_format output__format_of(const char *path)
 	return OUTPUT_FOLDED;
 }
 
-int output__write_model(FILE *f, enum output_format fmt, const struct report *r)
+int output__write_model(FILE *f, enum output_format fmt, const struct report *r,
+			const struct svg_opts *svg)
 {
 	switch (fmt) {
 	case OUTPUT_JSON:
 		return report__write_json(f, r);
 	case OUTPUT_SVG: {
+		struct svg_opts so = { .min_width = SVG_DEFAULT_MIN_WIDTH };
 		char title[64];
-		struct svg_opts so = { .title = title, .min_width = SVG_DEFAULT_MIN_WIDTH };
 
-		snprintf(title, sizeof(title), "stackprof %s", r->meta.profiler ?: "");
+		if (svg)
+			so = *svg;
+		if (!so.title) {
+			snprintf(title, sizeof(title), "stackprof %s", r->meta.profiler ?: "");
+			so.title = title;
+		}
 		return report__write_svg(f, r, &so);
 	}
 	case OUTPUT_PPROF:
@@ -87,19 +93,20 @@ bool output__binary(enum output_format fmt)
 struct write_ctx {
 	const struct report *model;
 	enum output_format fmt;
+	const struct svg_opts *svg;
 };
 
 static int write_model(FILE *f, void *arg)
 {
 	const struct write_ctx *c = arg;
 
-	return output__write_model(f, c->fmt, c->model);
+	return output__write_model(f, c->fmt, c->model, c->svg);
 }
 
 int output__write(const struct output_job *job, const char *path, enum output_format fmt,
 		  struct report **model)
 {
-	struct write_ctx c = { .fmt = fmt };
+	struct write_ctx c = { .fmt = fmt, .svg = job->svg };
 
 	if (fmt == OUTPUT_FOLDED)
 		return emit__folded_parts_path(path, job->parts, job->nr_parts, job->syms);
@@ -158,6 +165,8 @@ int output__write_all(struct session *s, struct output_job *job)
 	job->meta.lost = session__lost(s);
 	if (!job->syms)
 		job->syms = session__syms(s);
+	if (!job->svg)
+		job->svg = &o->svg;
 	for (unsigned int i = 0; i < o->nr_outputs; i++) {
 		enum output_format fmt = o->format ? (enum output_format)o->format_id
 						   : output__format_of(o->outputs[i]);

@@ -29,8 +29,12 @@ const char *output__format_name(enum output_format fmt);
 /* The format @path's extension asks for: .svg, .json, .speedscope.json, .pb.gz/.pb/.pprof, else folded. */
 enum output_format output__format_of(const char *path);
 
-/* Writes @r in @fmt (not folded) to @f. Returns 0 or -errno. */
-int output__write_model(FILE *f, enum output_format fmt, const struct report *r);
+/*
+ * Writes @r in @fmt (not folded) to @f; @svg sets a flame graph's options
+ * (NULL: the defaults, titled after the profiler). Returns 0 or -errno.
+ */
+int output__write_model(FILE *f, enum output_format fmt, const struct report *r,
+			const struct svg_opts *svg);
 /* Whether @fmt is binary (not for a terminal). */
 bool output__binary(enum output_format fmt);
 
@@ -43,6 +47,7 @@ struct output_job {
 	unsigned int nr_values;
 	struct syms *syms;
 	struct report_meta meta;
+	const struct svg_opts *svg; /* NULL: defaults */
 };
 
 /*

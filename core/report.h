@@ -130,6 +130,13 @@ struct svg_opts {
 int report__write_svg(FILE *f, const struct report *r, const struct svg_opts *o);
 
 /*
+ * One SVG option, @name without dashes ("title", "width", "reverse",
+ * "min-width"), its value @arg (NULL for reverse) into @o. Returns 0, or
+ * -EINVAL after one pr_warn line starting with @who.
+ */
+int svg__parse_option(const char *who, const char *name, const char *arg, struct svg_opts *o);
+
+/*
  * pprof: a gzip-compressed perftools.profiles.Profile (proto/profile.proto).
  * One sample per stack, labelled with its pid (when known) and comm; a
  * mapping per module, at 0 so that addresses are file offsets, and the

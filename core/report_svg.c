@@ -1,6 +1,8 @@
 /* The SVG flame graph: stacks merged by name into a tree of rectangles, with a script. */
 #include "report.h"
 #include "hash.h"
+#include "log.h"
+#include "parse.h"
 #include "symbols/u64map.h"
 
 #include <errno.h>
@@ -675,4 +677,37 @@ out:
 	free(t.names);
 	free(t.scratch);
 	return err;
+}
+
+int svg__parse_option(const char *who, const char *name, const char *arg, struct svg_opts *o)
+{
+	uint64_t v;
+	char *end;
+
+	if (!strcmp(name, "title")) {
+		o->title = arg;
+	} else if (!strcmp(name, "reverse")) {
+		o->reverse = true;
+	} else if (!strcmp(name, "width")) {
+		if (parse__u64(arg, 100, 100000, &v)) {
+			pr_warn("%s: bad value '%s' for --width: expected a number of pixels from 100 "
+				"to 100000",
+				who, arg);
+			return -EINVAL;
+		}
+		o->width = (unsigned int)v;
+	} else if (!strcmp(name, "min-width")) {
+		errno = 0;
+		o->min_width = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(o->min_width) || o->min_width < 0 ||
+		    o->min_width > 1000) {
+			pr_warn("%s: bad value '%s' for --min-width: expected pixels from 0 to 1000, "
+				"e.g. 0.5",
+				who, arg);
+			return -EINVAL;
+		}
+	} else {
+		return -EINVAL;
+	}
+	return 0;
 }

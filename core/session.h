@@ -12,6 +12,7 @@
 #include <linux/perf_event.h>
 
 #include "callgraph.h"
+#include "report.h"
 #include "target.h"
 
 struct session;
@@ -38,6 +39,7 @@ struct sp_opts {
 	const char *format; /* --format, NULL = by each file's extension */
 	int format_id;	    /* its enum output_format */
 	const char *cmdline; /* the command line, for reports */
+	struct svg_opts svg; /* --title, --width, --reverse, --min-width of -o FILE.svg */
 	unsigned int mmap_pages; /* -m, per ring, power of two; 0 = the profiler's default */
 	unsigned int top; /* --top rows in tables */
 	const char *kallsyms; /* --kallsyms file, NULL = /proc/kallsyms */

@@ -112,6 +112,18 @@ def test_svg_from_a_profiler(d):
         got = width.get(func, 0) / total if total else 0
         check(abs(got - want) <= TOLERANCE, "SVG: %s is %s of the work_* width, expected %s"
               % (func, pct(got), pct(want)), r)
+    # The flame graph options of the profilers.
+    svg2 = os.path.join(d, "icicle.svg")
+    r = sptest.run([sptest.STACKPROF, "oncpu", "-F", 199, "-g", "--title", "A & B", "--width",
+                    800, "--reverse", "-o", svg2, "--", sptest.workload("cpushare"), 0.5],
+                   timeout=60)
+    check(r.rc == 0, "oncpu with --title/--width/--reverse", r)
+    root = ET.parse(svg2).getroot()
+    check(root.get("width") == "800", "--width 800: width=%s" % root.get("width"), r)
+    check(any("A & B" in "".join(t.itertext()) for t in root.iter(ns + "text")), "no title", r)
+    frames = [g for g in root.find(".//%sg[@id='frames']" % ns).findall(ns + "g")]
+    ys = [float(g.find(ns + "rect").get("y")) for g in frames]
+    check(ys[0] == min(ys), "--reverse: the root frame is not at the top", r)
 
 
 def test_pprof_and_speedscope_from_a_profiler(d):
@@ -179,6 +191,7 @@ def test_bad_outputs(d):
     out = os.path.join(d, "x.json")
     for args, mention in ((["--format", "png", "-o", out], "--format"),
                           (["-o", out, "-o", out], "twice"),
+                          (["--width", "10", "-o", out], "--width"),
                           (["-o", os.path.join(d, "no", "such", "dir", "x.svg")], "does not exist")):
         r = sptest.run([sptest.STACKPROF, "oncpu", "-d", 1] + args, timeout=30)
         sptest.check_error_contract(r, d, out, mentions=(mention,))
