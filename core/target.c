@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "target.h"
 #include "log.h"
+#include "trace/reaper.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -356,6 +357,8 @@ int target__fork(struct target *t)
 		signal(SIGPIPE, SIG_DFL);
 		close(go[1]);
 		close(errp[0]);
+		/* Only stackprof may keep the reaper waiting: the command must not hold its pipe. */
+		reaper__close_inherited();
 		/* Wait until the events are open: EOF without a byte means "give up". */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
