@@ -9,7 +9,7 @@
  * process has undone it. When the pipe reads EOF (this process closed it or
  * died), the reaper appends every command still remembered to its file,
  * retrying for a while those the kernel answers EBUSY (a perf event of the
- * dead process not released yet), and exits. It is named "stackprof-reaper"
+ * dead process not released yet), and exits. It is named "stackprof-reap"
  * and ignores the signals a terminal sends to the whole foreground group
  * (Ctrl-C, Ctrl-\, hang-up), so it outlives a stackprof they kill.
  */
@@ -18,8 +18,8 @@
 
 #include <stdbool.h>
 
-/* The name the reaper gives itself (its comm). */
-#define REAPER_COMM "stackprof-reaper"
+/* The name the reaper gives itself (its comm: 15 bytes at most). */
+#define REAPER_COMM "stackprof-reap"
 /* The longest file path and command line the reaper takes. */
 #define REAPER_LINE_MAX 1024
 
