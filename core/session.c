@@ -97,6 +97,7 @@ struct session {
 	struct syms *syms;
 	int sigfd;
 	sigset_t old_mask;
+	bool sig_blocked; /* SIGINT, SIGTERM, SIGHUP, SIGCHLD held for sigfd since the run began */
 
 	uint64_t start_time, end_time;
 	bool stop;
@@ -116,6 +117,7 @@ uint64_t session__now(void)
 }
 
 static void deliver(void *ctx, uint64_t time, void *item);
+static void restore_signals(struct session *s);
 
 /* libperf's messages join ours, at -vv (errors at -v: the session explains failures itself). */
 static int libperf_print(enum libperf_print_level level, const char *fmt, va_list ap)
@@ -186,8 +188,7 @@ void session__delete(struct session *s)
 	dynevent__cleanup();
 	/* Events keep their tracepoints after the format files were read: tracefs can go. */
 	tracefs__cleanup();
-	if (s->sigfd >= 0)
-		close(s->sigfd);
+	restore_signals(s);
 	syms__delete(s->syms);
 	free(s);
 }
@@ -533,20 +534,54 @@ static int open_events(struct session *s)
 	return build_id_index(s);
 }
 
-static int setup_signals(struct session *s)
+static void session_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
+}
+
+/*
+ * The signals that end a run are held from the start of the run until the
+ * session is deleted, and read through a signalfd: one that comes during
+ * setup ends the run as soon as it starts (with a complete, empty report),
+ * and one during the final drain or the report waits instead of killing us
+ * half way through writing an output file. SIGKILL still ends everything.
+ */
+static int block_signals(struct session *s)
 {
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
+	session_signals(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, &s->old_mask))
 		return -errno;
+	s->sig_blocked = true;
 	s->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s->sigfd < 0)
 		return -errno;
+	return 0;
+}
+
+/* Signals that came after the run ended are dropped, not delivered as we go. */
+static void restore_signals(struct session *s)
+{
+	struct signalfd_siginfo si;
+
+	if (s->sigfd >= 0) {
+		while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			pr_debug("signal %u after the run: ignored", si.ssi_signo);
+		close(s->sigfd);
+		s->sigfd = -1;
+	}
+	if (s->sig_blocked)
+		sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+	s->sig_blocked = false;
+}
+
+static int poll_signals(struct session *s)
+{
 	if (perf_evlist__add_pollfd(s->evlist, s->sigfd, NULL, POLLIN,
 				    fdarray_flag__nonfilterable) < 0)
 		return -ENOMEM;
@@ -806,6 +841,12 @@ int session__run(struct session *s)
 		pr_warn("%s: profiler lacks setup, sample or report", s->prof->name);
 		return -EINVAL;
 	}
+	err = block_signals(s);
+	if (err) {
+		pr_warn("%s: cannot take signals through a signalfd: %s", s->prof->name,
+			strerror(-err));
+		return err;
+	}
 	err = s->prof->setup(s);
 	if (err)
 		return err;
@@ -825,7 +866,7 @@ int session__run(struct session *s)
 	if (!err)
 		err = open_events(s);
 	if (!err)
-		err = setup_signals(s);
+		err = poll_signals(s);
 	if (err) {
 		target__abort(t);
 		return err;
@@ -841,7 +882,7 @@ int session__run(struct session *s)
 				perf_evsel__enable(s->events[i].evsel);
 		err = target__start(t);
 		if (err)
-			goto out_restore;
+			return err;
 	} else {
 		perf_evlist__enable(s->evlist);
 	}
@@ -858,8 +899,6 @@ int session__run(struct session *s)
 	pr_info("%" PRIu64 " records, %" PRIu64 " samples, %" PRIu64 " undecodable, %" PRIu64
 		" duplicates dropped",
 		s->nr_records, s->nr_samples, s->nr_bad, s->nr_dup);
-out_restore:
-	sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
 	return err;
 }
 

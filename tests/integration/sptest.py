@@ -124,15 +124,18 @@ def run(args, timeout=60, cwd=None, env=None):
 class Proc:
     """A background process, killed (whole process group) when the with-block ends.
 
+    env replaces the environment (None: inherit ours).
+
     capture=True pipes stdout/stderr so finish() can return a Result; only do
     that for a process that writes little until it exits (stackprof without -i).
     cpus pins it (and the threads it creates) to that set of CPUs before exec.
     """
 
-    def __init__(self, args, capture=False, cpus=None):
+    def __init__(self, args, capture=False, cpus=None, env=None):
         self.args = [str(a) for a in args]
         self.capture = capture
         self.cpus = cpus
+        self.env = env
         self.p = None
         self.start = None
 
@@ -143,7 +146,7 @@ class Proc:
         self.start = time.monotonic()
         self.p = subprocess.Popen(
             self.args, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True,
-            errors="replace", start_new_session=True,
+            errors="replace", start_new_session=True, env=self.env,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus is not None else None)
         return self
 
