@@ -343,11 +343,14 @@ static void dynevent__remove_own(const char *file)
 		dyn.cap_events = 0;
 	}
 	/*
-	 * At the end (dynevent__cleanup) the reaper goes whatever is left: it
-	 * retries what is still busy for a while, then exits, and is waited for.
+	 * With nothing left the reaper has nothing to do: it exits at once and
+	 * is waited for. At the end (dynevent__cleanup) with events still in
+	 * use, it is left to retry them after we are gone.
 	 */
-	if (!file || !dyn.nr_events)
-		reaper__stop();
+	if (!dyn.nr_events)
+		reaper__stop(true);
+	else if (!file)
+		reaper__stop(false);
 }
 
 void dynevent__cleanup(void)

@@ -42,7 +42,7 @@ const char *dynevent__hint(int err);
 
 /*
  * Removes every event this process created, in every file, and stops the
- * reaper (which retries, for a few seconds, what is still in use). Safe to
+ * reaper (which retries what is still in use for up to 10 s). Safe to
  * call twice: an event that cannot go yet is kept for the next call. A
  * forked child removes none of its parent's events.
  */

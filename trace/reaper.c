@@ -18,7 +18,7 @@
 #include "core/log.h"
 
 /* How long the reaper retries a command the kernel answers EBUSY, and how often. */
-#define REAPER_BUSY_MS 5000
+#define REAPER_BUSY_MS 10000
 #define REAPER_RETRY_MS 20
 /* The pipe end the reaper reads, once every other fd is closed. */
 #define REAPER_IN_FD 3
@@ -341,7 +341,7 @@ void reaper__forget(const char *path, const char *cmd)
 		reaper__send('-', path, cmd);
 }
 
-void reaper__stop(void)
+void reaper__stop(bool wait)
 {
 	pid_t pid;
 
@@ -352,6 +352,10 @@ void reaper__stop(void)
 	rp.fd = -1;
 	pid = rp.pid;
 	rp.pid = 0;
+	if (!wait) {
+		pr_debug("reaper: pid %d goes on alone", (int)pid);
+		return;
+	}
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	pr_debug("reaper: pid %d done", (int)pid);

@@ -8,7 +8,7 @@
  * down the pipe before the change it undoes is made, and forgotten once this
  * process has undone it. When the pipe reads EOF (this process closed it or
  * died), the reaper appends every command still remembered to its file,
- * retrying for a while those the kernel answers EBUSY (a perf event of the
+ * retrying for up to 10 s those the kernel answers EBUSY (a perf event of the
  * dead process not released yet), and exits. It is named "stackprof-reap"
  * and ignores the signals a terminal sends to the whole foreground group
  * (Ctrl-C, Ctrl-\, hang-up), so it outlives a stackprof they kill.
@@ -35,11 +35,14 @@ int reaper__add(const char *path, const char *cmd);
 void reaper__forget(const char *path, const char *cmd);
 
 /*
- * Ends the reaper: closes the pipe and waits until it has run what is
- * left (nothing, when every change was undone) and exited. Safe to call
- * when no reaper runs, and in a forked child (which only drops its copy).
+ * Ends the reaper: closes the pipe, so that it runs what is left and
+ * exits. With @wait, waits for it: do so when everything was undone, so
+ * it exits at once. Without, it goes on alone (retrying what the kernel
+ * still finds busy, for up to 10 s) and init reaps it after we exit. Safe
+ * to call when no reaper runs, and in a forked child (which only drops its
+ * copy).
  */
-void reaper__stop(void);
+void reaper__stop(bool wait);
 
 /*
  * In a child forked by this process (a command about to exec): closes the

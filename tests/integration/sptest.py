@@ -350,6 +350,45 @@ def wait_attached(proc, timeout=15.0, stable=0.4):
         time.sleep(0.05)
 
 
+def children(pid):
+    """The pids of @pid's children ([] if it is gone)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def comm_of(pid):
+    """The comm of @pid, None if it is gone."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+REAPER_COMM = "stackprof-reap"
+
+
+def reaper_of(pid):
+    """The pid of stackprof @pid's reaper process (tracefs events), None if it has none."""
+    for c in children(pid):
+        if comm_of(c) == REAPER_COMM:
+            return c
+    return None
+
+
+def alive(pid):
+    """True while @pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] not in "ZX"
+
+
 def have_perf():
     return shutil.which("perf") is not None
 

@@ -92,22 +92,9 @@ PROFILERS = {
 }
 
 
-def reapers_of(pid):
-    """Live stackprof-reap processes whose parent is @pid."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        comm = stat[stat.find("(") + 1:stat.rfind(")")]
-        fields = stat[stat.rfind(")") + 2:].split()
-        if comm == "stackprof-reap" and int(fields[1]) == pid and fields[0] not in "ZX":
-            found.append(int(entry))
-    return found
+def reapers_alive(pids):
+    """Those of @pids that still run as a reaper (whoever their parent is now)."""
+    return [p for p in pids if sptest.alive(p) and sptest.comm_of(p) == sptest.REAPER_COMM]
 
 
 def signal_run(d, prof, sig, group=False):
@@ -120,7 +107,7 @@ def signal_run(d, prof, sig, group=False):
         time.sleep(0.5)
         if not sp.alive():
             sptest.fail("stackprof exited before the signal", sp.finish(5))
-        reapers = reapers_of(sp.pid)
+        reapers = [x for x in [sptest.reaper_of(sp.pid)] if x]
         if group:
             sptest.log("kill -%s -%d" % (sig.name, sp.pid))
             os.killpg(sp.pid, sig)
@@ -137,7 +124,7 @@ def signal_run(d, prof, sig, group=False):
     left = mu.stackprof_groups(mu.uprobe_events(), sp.pid)
     check(not left, "%s: uprobe events of stackprof (pid %d) left after %s:\n%s"
           % (prof, sp.pid, sig.name, "\n".join(left)), r)
-    alive = [p for p in reapers if p in reapers_of(1) + reapers_of(sp.pid)]
+    alive = reapers_alive(reapers)
     check(not alive, "%s: reaper %s still running after stackprof exited" % (prof, alive), r)
     sptest.log("  %s after %s: exit 0 in %.2f s, total %d, %d reaper(s) ended"
                % (prof, sig.name, took, total, len(reapers)))
@@ -150,22 +137,6 @@ def make_case(prof, sig):
     return case
 
 
-def children(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
-def comm_of(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return None
-
-
 def test_memleak_sigint_during_setup(d):
     """SIGINT while memleak is still creating its probes (its reaper has just appeared):
     the run ends as soon as it starts, with a complete report and no event left."""
@@ -174,7 +145,7 @@ def test_memleak_sigint_during_setup(d):
         argv = [sptest.STACKPROF, "memleak", "-p", target.pid, "--top", 1000, "-o", out]
         with sptest.Proc(argv, capture=True) as sp:
             deadline = time.monotonic() + 20
-            while not any(comm_of(c) == "stackprof-reap" for c in children(sp.pid)):
+            while not sptest.reaper_of(sp.pid):
                 if not sp.alive():
                     sptest.fail("stackprof exited before it started its reaper", sp.finish(5))
                 check(time.monotonic() < deadline, "no reaper appeared within 20 s")
