@@ -40,12 +40,14 @@
 #include <perf/mmap.h>
 #include <perf/threadmap.h>
 /*
- * libperf keeps the poll fd array, the per-(cpu, thread) fds and the sample
- * ids in its internal structs; the session needs all three (to poll its own
- * signalfd with the rings, set tracepoint filters, and map ids to events).
+ * libperf keeps the poll fd array, the per-(cpu, thread) fds, the sample ids
+ * and each ring's CPU in its internal structs; the session needs them all
+ * (to poll its own signalfd with the rings, set tracepoint filters, map ids
+ * to events, and count losses by CPU).
  */
 #include <internal/evlist.h>
 #include <internal/evsel.h>
+#include <internal/mmap.h>
 #include <internal/xyarray.h>
 
 #define SESSION_MAX_EVENTS 48
@@ -106,6 +108,9 @@ struct session {
 	struct queued *recent[SESSION_RECENT]; /* last records delivered, for duplicate() */
 	unsigned int recent_next;
 	uint64_t lost, lost_samples, throttled;
+	/* The same losses by the CPU whose ring lost them; [nr_loss_cpus] each. */
+	uint64_t *lost_cpu, *lost_samples_cpu;
+	int nr_loss_cpus;
 };
 
 uint64_t session__now(void)
@@ -180,6 +185,8 @@ void session__delete(struct session *s)
 	for (int i = 0; i < s->nr_events; i++)
 		free(s->events[i].filter);
 	free(s->ids);
+	free(s->lost_cpu);
+	free(s->lost_samples_cpu);
 	for (int i = 0; i < SESSION_RECENT; i++)
 		free(s->recent[i]);
 	for (int i = 0; i < s->nr_tps; i++)
@@ -449,6 +456,13 @@ static int build_maps(struct session *s)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d", i ? "," : "",
 					t->cpus[i]);
 	s->cpus = perf_cpu_map__new(list);
+	if (s->cpus) {
+		s->nr_loss_cpus = perf_cpu_map__max(s->cpus).cpu + 1;
+		s->lost_cpu = calloc((size_t)s->nr_loss_cpus, sizeof(*s->lost_cpu));
+		s->lost_samples_cpu = calloc((size_t)s->nr_loss_cpus, sizeof(*s->lost_samples_cpu));
+		if (!s->lost_cpu || !s->lost_samples_cpu)
+			return -ENOMEM;
+	}
 	if (t->child > 0) {
 		s->threads = perf_thread_map__new_array(1, (pid_t *)&t->child);
 	} else if (t->system_wide) {
@@ -607,6 +621,28 @@ static void handle_signals(struct session *s)
 	}
 }
 
+/*
+ * A LOST record says how many records the kernel dropped because the ring
+ * was full; LOST_SAMPLES, samples it could not write. Both are counted by
+ * the ring they were read from (its CPU), as soon as they are read.
+ */
+static void count_loss(struct session *s, int ring_cpu, const struct sp_record *r)
+{
+	int cpu = ring_cpu >= 0 ? ring_cpu : (int)r->cpu;
+	bool records = r->type == PERF_RECORD_LOST;
+
+	if (records)
+		s->lost += r->lost;
+	else
+		s->lost_samples += r->lost;
+	if (cpu < 0 || cpu >= s->nr_loss_cpus)
+		return;
+	if (records)
+		s->lost_cpu[cpu] += r->lost;
+	else
+		s->lost_samples_cpu[cpu] += r->lost;
+}
+
 /* Reads every ring to the end; see order.c for why a pass ends with ordered delivery. */
 static void drain(struct session *s)
 {
@@ -637,6 +673,9 @@ static void drain(struct session *s)
 				free(q);
 				continue;
 			}
+			if (q->rec.type == PERF_RECORD_LOST ||
+			    q->rec.type == PERF_RECORD_LOST_SAMPLES)
+				count_loss(s, map->cpu.cpu, &q->rec);
 			/*
 			 * A process first seen in a sample (system-wide, it may
 			 * predate the run) is read from /proc now, while it
@@ -692,12 +731,6 @@ static void apply_sideband(struct session *s, const struct sp_record *r)
 	case PERF_RECORD_EXIT:
 		if (r->pid == r->tid)
 			syms__exit(s->syms, r->pid);
-		break;
-	case PERF_RECORD_LOST:
-		s->lost += r->lost;
-		break;
-	case PERF_RECORD_LOST_SAMPLES:
-		s->lost_samples += r->lost;
 		break;
 	case PERF_RECORD_THROTTLE:
 		s->throttled++;
@@ -954,6 +987,25 @@ int session__account(struct session *s, struct stack_table *t, const struct sp_r
 				user, nu, vals);
 }
 
+/* "# lost N WHAT on CPU a, M on CPU b": the CPUs that lost any, in order. */
+static void print_lost_by_cpu(const struct session *s, FILE *f, const uint64_t *by_cpu,
+			      const char *what)
+{
+	bool first = true;
+
+	for (int cpu = 0; cpu < s->nr_loss_cpus; cpu++) {
+		if (!by_cpu[cpu])
+			continue;
+		if (first)
+			fprintf(f, "# lost %" PRIu64 " %s on CPU %d", by_cpu[cpu], what, cpu);
+		else
+			fprintf(f, ", %" PRIu64 " on CPU %d", by_cpu[cpu], cpu);
+		first = false;
+	}
+	if (!first)
+		fputc('\n', f);
+}
+
 void session__print_losses(const struct session *s, FILE *f, bool always)
 {
 	uint64_t late = order_queue__late(s->queue);
@@ -964,4 +1016,57 @@ void session__print_losses(const struct session *s, FILE *f, bool always)
 		"# lost %" PRIu64 " records, %" PRIu64 " samples; throttled %" PRIu64
 		" times; %" PRIu64 " out of order; %" PRIu64 " undecodable\n",
 		s->lost, s->lost_samples, s->throttled, late, s->nr_bad);
+	if (s->lost)
+		print_lost_by_cpu(s, f, s->lost_cpu, "records");
+	if (s->lost_samples)
+		print_lost_by_cpu(s, f, s->lost_samples_cpu, "samples");
+}
+
+uint64_t session__lost_on_cpu(const struct session *s, int cpu)
+{
+	if (cpu < 0 || cpu >= s->nr_loss_cpus)
+		return 0;
+	return s->lost_cpu[cpu] + s->lost_samples_cpu[cpu];
+}
+
+const char *session__approx_mark(const struct session *s, uint64_t dropped, char *buf,
+				 size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!session__lost(s) && !dropped)
+		return buf;
+	n += (size_t)snprintf(buf + n, len - n, " [approximate:");
+	if (session__lost(s) && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " records lost",
+				      session__lost(s));
+	if (dropped && n < len)
+		snprintf(buf + n, len - n, "%s %" PRIu64 " not counted, stack table full%s",
+			 session__lost(s) ? "," : "", dropped, "]");
+	else if (n < len)
+		snprintf(buf + n, len - n, "]");
+	return buf;
+}
+
+void session__warn_losses(const struct session *s, const char *what, const char *hint)
+{
+	unsigned int pages = s->opts->mmap_pages;
+	char cpus[256];
+	size_t n = 0;
+
+	if (!session__lost(s))
+		return;
+	cpus[0] = '\0';
+	for (int cpu = 0; cpu < s->nr_loss_cpus && n < sizeof(cpus); cpu++) {
+		uint64_t v = session__lost_on_cpu(s, cpu);
+
+		if (v)
+			n += (size_t)snprintf(cpus + n, sizeof(cpus) - n, "%s%" PRIu64 " on CPU %d",
+					      n ? ", " : "", v, cpu);
+	}
+	pr_warn("%s: %" PRIu64 " records lost (%s): the ring buffers filled up, %s are "
+		"approximate; raise -m (now %u page%s per CPU, try -m %u)%s%s",
+		s->prof->name, session__lost(s), cpus, what, pages, pages == 1 ? "" : "s",
+		pages < (1U << 18) ? pages * 4 : pages, hint ? " " : "", hint ? hint : "");
 }

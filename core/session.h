@@ -111,10 +111,31 @@ int session__account(struct session *s, struct stack_table *t, const struct sp_r
 		     const uint64_t *vals);
 
 /*
- * Writes the loss summary (lost records, lost samples, throttles) to @f.
+ * Writes the loss summary (lost records, lost samples, throttles) to @f,
+ * then, when records or samples were lost, which CPUs' rings lost them:
+ *   # lost 1234 records, 0 samples; throttled 0 times; 0 out of order; 0 undecodable
+ *   # lost 1200 records on CPU 0, 34 on CPU 1
  * Prints nothing when everything is zero unless @always.
  */
 void session__print_losses(const struct session *s, FILE *f, bool always);
+/* Records and samples the kernel lost, in all, and on the ring of @cpu. */
 uint64_t session__lost(const struct session *s);
+uint64_t session__lost_on_cpu(const struct session *s, int cpu);
+
+/*
+ * The mark a report header ends with when its numbers undercount: records
+ * were lost, or @dropped additions were refused by a full stack table:
+ * " [approximate: 1234 records lost, 56 not counted, stack table full]".
+ * "" when neither. Written into @buf (of @len bytes), which is returned.
+ */
+const char *session__approx_mark(const struct session *s, uint64_t dropped, char *buf,
+				 size_t len);
+
+/*
+ * When records were lost, one warning: how many, on which CPUs, that @what
+ * (e.g. "sample counts") are approximate, and the -m to try; @hint (NULL
+ * for none) adds the profiler's own advice, e.g. "or lower -F".
+ */
+void session__warn_losses(const struct session *s, const char *what, const char *hint);
 
 #endif

@@ -186,15 +186,15 @@ static int oncpu_report(struct session *s)
 {
 	const struct sp_opts *o = session__opts(s);
 	double secs = (double)(session__end_time(s) - session__start_time(s)) / 1e9;
+	char mark[128];
 	int err = 0;
 
-	printf("# oncpu: %llu samples of %s at %llu Hz over %.2f s%s\n",
+	printf("# oncpu: %llu samples of %s at %llu Hz over %.2f s%s%s\n",
 	       (unsigned long long)stack_table__total(oncpu.total, 0), oncpu.event,
-	       (unsigned long long)oncpu.freq, secs, o->callchain ? ", with call chains" : "");
+	       (unsigned long long)oncpu.freq, secs, o->callchain ? ", with call chains" : "",
+	       session__approx_mark(s, stack_table__dropped(oncpu.total), mark, sizeof(mark)));
 	session__print_losses(s, stdout, false);
-	if (session__lost(s))
-		pr_warn("oncpu: %llu events were lost: the profile undercounts; raise -m or lower -F",
-			(unsigned long long)session__lost(s));
+	session__warn_losses(s, "sample counts", "or lower -F");
 	if (stack_table__dropped(oncpu.total))
 		pr_warn("oncpu: the stack table was full: %llu samples were not counted",
 			(unsigned long long)stack_table__dropped(oncpu.total));
