@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -446,6 +447,109 @@ static int add_tracking_event(struct session *s)
 	return idx;
 }
 
+/* CPUs that STACKPROF_FORCE_ENODEV_CPU (a CPU list, e.g. "1") makes answer ENODEV. */
+static bool cpu_forced_offline(int cpu)
+{
+	const char *forced = getenv("STACKPROF_FORCE_ENODEV_CPU");
+	bool hit = false;
+	char err[64];
+	int *cpus;
+	size_t nr;
+
+	if (!forced || !*forced || target__parse_cpus(forced, 4095, &cpus, &nr, err, sizeof(err)))
+		return false;
+	for (size_t i = 0; i < nr; i++)
+		hit |= cpus[i] == cpu;
+	free(cpus);
+	return hit;
+}
+
+/*
+ * Opens @evsel on every CPU of the map, or answers -ENODEV without trying
+ * when the map holds a CPU forced offline: the same answer the kernel
+ * gives for a CPU-wide event on a CPU that is offline or not present, so
+ * tests exercise the fallback without taking a CPU offline.
+ */
+static int evsel_open(struct session *s, struct perf_evsel *evsel)
+{
+	int idx;
+	struct perf_cpu cpu;
+
+	perf_cpu_map__for_each_cpu (cpu, idx, s->cpus)
+		if (cpu_forced_offline(cpu.cpu))
+			return -ENODEV;
+	return perf_evsel__open(evsel, perf_evsel__cpus(evsel), perf_evsel__threads(evsel));
+}
+
+/*
+ * Whether CPU @cpu can take events, asked with a CPU-wide software dummy
+ * event (the cheapest there is): a CPU that is offline or not present
+ * answers ENODEV. Any other refusal (e.g. EACCES for a user who may only
+ * watch tasks) is left for the real events to explain.
+ */
+static bool cpu_usable(int cpu)
+{
+	struct perf_event_attr a = {
+		.size = sizeof(a),
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_DUMMY,
+		.disabled = 1,
+	};
+	int fd;
+
+	if (cpu_forced_offline(cpu))
+		return false;
+	fd = (int)syscall(SYS_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	return errno != ENODEV;
+}
+
+/*
+ * The CPUs of the map that can still take events, as a list for libperf in
+ * @list; the others are skipped with a note. Returns how many are left.
+ */
+static size_t usable_cpus(struct session *s, char *list, size_t len)
+{
+	size_t off = 0, nr = 0;
+	struct perf_cpu cpu;
+	int idx;
+
+	list[0] = '\0';
+	perf_cpu_map__for_each_cpu (cpu, idx, s->cpus) {
+		if (off >= len - 16)
+			break;
+		if (!cpu_usable(cpu.cpu)) {
+			pr_info("%s: CPU %d is offline or not present (ENODEV): skipped, the run "
+				"goes on without it",
+				s->prof->name, cpu.cpu);
+			continue;
+		}
+		off += (size_t)snprintf(list + off, len - off, "%s%d", nr ? "," : "", cpu.cpu);
+		nr++;
+	}
+	return nr;
+}
+
+/* The one line for a run left without any CPU. */
+static int no_cpu_left(struct session *s)
+{
+	const struct target *t = &s->opts->target;
+	char asked[256];
+	size_t off = 0;
+
+	asked[0] = '\0';
+	for (size_t i = 0; i < t->nr_cpus && off < sizeof(asked) - 16; i++)
+		off += (size_t)snprintf(asked + off, sizeof(asked) - off, "%s%d", i ? "," : "",
+					t->cpus[i]);
+	pr_warn("%s: no CPU to profile: CPU %s %s offline or not present (see "
+		"/sys/devices/system/cpu/online; choose others with -C)",
+		s->prof->name, asked, t->nr_cpus == 1 ? "is" : "are");
+	return -ENODEV;
+}
+
 static int build_maps(struct session *s)
 {
 	const struct target *t = &s->opts->target;
@@ -490,11 +594,53 @@ static void raise_nofile(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-static int open_events(struct session *s)
+/*
+ * Asks the CPUs of the map again and keeps those still usable. Returns 1
+ * when that took CPUs away, 0 when none went (the refusal was not a
+ * CPU's), or -errno after one line.
+ */
+static int drop_offline_cpus(struct session *s)
+{
+	struct perf_cpu_map *cpus;
+	char list[8192];
+	size_t nr;
+
+	nr = usable_cpus(s, list, sizeof(list));
+	if (!nr)
+		return no_cpu_left(s);
+	if ((int)nr == perf_cpu_map__nr(s->cpus))
+		return 0;
+	cpus = perf_cpu_map__new(list);
+	if (!cpus) {
+		pr_warn("%s: out of memory", s->prof->name);
+		return -ENOMEM;
+	}
+	perf_cpu_map__put(s->cpus);
+	s->cpus = cpus;
+	return 1;
+}
+
+/* Forgets the evlist and its evsels (closed), so they can be made anew. */
+static void drop_evlist(struct session *s)
+{
+	perf_evlist__close(s->evlist);
+	perf_evlist__delete(s->evlist); /* deletes the evsels too */
+	s->evlist = NULL;
+	for (int i = 0; i < s->nr_events; i++)
+		s->events[i].evsel = NULL;
+}
+
+/*
+ * Makes the evlist and its evsels and opens them on every CPU and thread of
+ * the maps. When the kernel refuses one, its index goes in *@failed, for
+ * the caller to explain (other errors are explained here, or need not be).
+ */
+static int open_evsels(struct session *s, int *failed)
 {
 	const struct target *t = &s->opts->target;
 	int err;
 
+	*failed = -1;
 	s->evlist = perf_evlist__new();
 	if (!s->evlist)
 		return -ENOMEM;
@@ -524,10 +670,9 @@ static int open_events(struct session *s)
 	for (int i = 0; i < s->nr_events; i++) {
 		struct sp_event *ev = &s->events[i];
 
-		err = perf_evsel__open(ev->evsel, perf_evsel__cpus(ev->evsel),
-				       perf_evsel__threads(ev->evsel));
+		err = evsel_open(s, ev->evsel);
 		if (err) {
-			explain_open_error(s, ev, err);
+			*failed = i;
 			return err;
 		}
 		if (ev->filter) {
@@ -537,6 +682,35 @@ static int open_events(struct session *s)
 		}
 		pr_debug("opened %s on %d CPU(s) x %d thread(s)", ev->name,
 			 perf_cpu_map__nr(s->cpus), perf_thread_map__nr(s->threads));
+	}
+	return 0;
+}
+
+static int open_events(struct session *s)
+{
+	int err, failed;
+
+	err = open_evsels(s, &failed);
+	/*
+	 * A CPU-wide event on a CPU that is offline or not present (one that
+	 * went since target__resolve(), or a hole in a -C list) is refused
+	 * with ENODEV: without such CPUs, start over once, from a new evlist
+	 * (libperf keeps the CPUs it was first given).
+	 */
+	if (err == -ENODEV && failed >= 0) {
+		int changed = drop_offline_cpus(s);
+
+		if (changed < 0)
+			return changed;
+		if (changed) {
+			drop_evlist(s);
+			err = open_evsels(s, &failed);
+		}
+	}
+	if (err) {
+		if (failed >= 0)
+			explain_open_error(s, &s->events[failed], err);
+		return err;
 	}
 	if (perf_evlist__mmap(s->evlist, (int)s->opts->mmap_pages)) {
 		err = errno ? -errno : -ENOMEM;
