@@ -903,8 +903,7 @@ static void apply_sideband(struct session *s, const struct sp_record *r)
 		break;
 	}
 	case PERF_RECORD_EXIT:
-		if (r->pid == r->tid)
-			syms__exit(s->syms, r->pid);
+		syms__exit(s->syms, r->pid, r->tid, r->time);
 		break;
 	case PERF_RECORD_THROTTLE:
 		s->throttled++;
@@ -949,9 +948,10 @@ static void deliver(void *ctx, uint64_t time, void *item)
 	struct queued *q = item;
 	const struct sp_record *r = &q->rec;
 
-	(void)time;
 	if (!s->prof) /* tearing down */
 		goto out_free;
+	/* Delivered in time order: tasks that exited a while before this record can go. */
+	syms__reap(s->syms, time);
 	if (duplicate(s, q)) {
 		s->nr_dup++;
 		goto out_free;
@@ -1042,6 +1042,7 @@ static int run_loop(struct session *s)
 int session__run(struct session *s)
 {
 	struct target *t = &s->opts->target;
+	struct syms_stats st;
 	int err;
 
 	if (!s->prof->setup || !s->prof->sample || !s->prof->report) {
@@ -1106,6 +1107,10 @@ int session__run(struct session *s)
 	pr_info("%" PRIu64 " records, %" PRIu64 " samples, %" PRIu64 " undecodable, %" PRIu64
 		" duplicates dropped",
 		s->nr_records, s->nr_samples, s->nr_bad, s->nr_dup);
+	syms__stats(s->syms, &st);
+	pr_info("process model: %zu address spaces and %zu thread names live, %zu exits pending; "
+		"freed after exit: %" PRIu64 " address spaces, %" PRIu64 " thread names",
+		st.procs, st.comms, st.dead, st.freed_procs, st.freed_comms);
 	return err;
 }
 
