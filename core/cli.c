@@ -22,6 +22,8 @@
 
 #define STACKPROF_VERSION "0.1.0"
 #define DEFAULT_TOP 20
+/* Stacks per table: with the 256 MiB byte bound, the memory a long run may take. */
+#define DEFAULT_MAX_STACKS 1000000
 
 enum {
 	OPT_USER_ONLY = 1000,
@@ -29,6 +31,7 @@ enum {
 	OPT_ANNOTATE,
 	OPT_TOP,
 	OPT_KALLSYMS,
+	OPT_MAX_STACKS,
 };
 
 struct common_option {
@@ -52,6 +55,8 @@ static const struct common_option common_options[] = {
 	{ "kernel-only", 0, OPT_KERNEL_ONLY, NULL, "keep only kernel frames (kernel-mode samples)" },
 	{ "annotate", 0, OPT_ANNOTATE, NULL, "suffix kernel frames with _[k] in folded output" },
 	{ "top", 1, OPT_TOP, "N", "rows in the report and live tables (20, 0 = all)" },
+	{ "max-stacks", 1, OPT_MAX_STACKS, "N",
+	  "count at most N distinct stacks (1000000); later new ones are dropped and counted" },
 	{ "kallsyms", 1, OPT_KALLSYMS, "FILE", "kernel symbols (default /proc/kallsyms)" },
 	{ "verbose", 0, 'v', NULL, "more messages; repeat for debug output" },
 	{ "help", 0, 'h', NULL, "this help" },
@@ -181,6 +186,11 @@ static int parse_common(const struct profiler *p, struct sp_opts *o, int key, co
 		return 0;
 	case OPT_KALLSYMS:
 		o->kallsyms = arg;
+		return 0;
+	case OPT_MAX_STACKS:
+		if (parse__u64(arg, 1, 1000000000, &v))
+			return bad_value(p->name, "--max-stacks", arg, "a number of stacks, at least 1");
+		o->max_stacks = v;
 		return 0;
 	case 'v':
 		log_verbosity++;
@@ -320,6 +330,7 @@ int cli__main(int argc, char **argv)
 	const struct profiler *p;
 	struct sp_opts opts = {
 		.top = DEFAULT_TOP,
+		.max_stacks = DEFAULT_MAX_STACKS,
 	};
 	struct session *s;
 	bool help = false;

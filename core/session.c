@@ -112,6 +112,7 @@ struct session {
 	/* The same losses by the CPU whose ring lost them; [nr_loss_cpus] each. */
 	uint64_t *lost_cpu, *lost_samples_cpu;
 	int nr_loss_cpus;
+	bool told_full; /* a stack table refused a sample: warned once */
 };
 
 uint64_t session__now(void)
@@ -1153,6 +1154,49 @@ void session__split_chain(struct session *s, const struct sp_record *rec, uint64
 		nu = 0;
 	*nr_kernel = nk;
 	*nr_user = nu;
+}
+
+static void table_full(void *ctx, const struct stack_table *t)
+{
+	struct session *s = ctx;
+
+	if (s->told_full)
+		return;
+	s->told_full = true;
+	if (stack_table__max_entries(t) && stack_table__nr_entries(t) >= stack_table__max_entries(t))
+		pr_warn("%s: the stack table is full (%zu stacks, --max-stacks): samples of stacks not "
+			"seen before are not counted from now on, and the report says how many "
+			"(raise --max-stacks)",
+			s->prof->name, stack_table__nr_entries(t));
+	else
+		pr_warn("%s: the stack table is full (%zu stacks in %zu bytes): samples of stacks not "
+			"seen before are not counted from now on, and the report says how many",
+			s->prof->name, stack_table__nr_entries(t), stack_table__bytes(t));
+}
+
+struct stack_table *session__stack_table(struct session *s, unsigned int nr_vals)
+{
+	struct stack_table *t = stack_table__new(nr_vals, 0);
+
+	if (t)
+		stack_table__set_limit(t, (size_t)s->opts->max_stacks, table_full, s);
+	return t;
+}
+
+void session__print_dropped(const struct session *s, FILE *f, const struct stack_table *t,
+			    const char *what)
+{
+	uint64_t dropped = t ? stack_table__dropped(t) : 0;
+
+	(void)s;
+	if (!dropped)
+		return;
+	fprintf(f, "# %" PRIu64 " %s not counted: the stack table was full (%zu stack%s",
+		dropped, what, stack_table__nr_entries(t),
+		stack_table__nr_entries(t) == 1 ? "" : "s");
+	if (stack_table__max_entries(t))
+		fprintf(f, ", --max-stacks %zu", stack_table__max_entries(t));
+	fprintf(f, ")\n");
 }
 
 int session__account(struct session *s, struct stack_table *t, const struct sp_record *rec,

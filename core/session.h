@@ -31,6 +31,7 @@ struct sp_opts {
 	const char *output; /* -o folded file, NULL = none */
 	unsigned int mmap_pages; /* -m, per ring, power of two; 0 = the profiler's default */
 	unsigned int top; /* --top rows in tables */
+	uint64_t max_stacks; /* --max-stacks: stacks per table, beyond which samples are dropped */
 	const char *kallsyms; /* --kallsyms file, NULL = /proc/kallsyms */
 };
 
@@ -105,6 +106,22 @@ void session__split_chain(struct session *s, const struct sp_record *rec, uint64
  * the default.
  */
 void session__default_mmap_pages(struct session *s, unsigned int pages);
+
+/*
+ * A stack table with @nr_vals counters for a profiler, bounded by
+ * --max-stacks (and the table's byte bound): the first sample it refuses
+ * gets one warning for the whole session, and each refusal is counted
+ * (stack_table__dropped()). NULL with errno on failure.
+ */
+struct stack_table *session__stack_table(struct session *s, unsigned int nr_vals);
+
+/*
+ * Writes "# N WHAT not counted: the stack table was full (M stacks,
+ * --max-stacks L)" to @f when @t refused any addition; nothing otherwise.
+ * (Its header's approximate mark comes from session__approx_mark().)
+ */
+void session__print_dropped(const struct session *s, FILE *f, const struct stack_table *t,
+			    const char *what);
 
 /* Adds a sample's stack to @t with @vals, naming the thread through the model. */
 int session__account(struct session *s, struct stack_table *t, const struct sp_record *rec,

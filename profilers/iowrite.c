@@ -460,7 +460,7 @@ static int iowrite_setup(struct session *s)
 			"entry is the entry path): drop --kernel-only");
 		return -EINVAL;
 	}
-	io.io = stack_table__new(NR_VALS, 0);
+	io.io = session__stack_table(s, NR_VALS);
 	io.calls = tid_table__new(sizeof(struct call));
 	io.fdcalls = tid_table__new(sizeof(struct fd_call));
 	io.fds = fdnames__new(session__syms(s));
@@ -468,7 +468,7 @@ static int iowrite_setup(struct session *s)
 	if (!io.io || !io.calls || !io.fdcalls || !io.fds || !io.file_idx)
 		return -ENOMEM;
 	if (o->interval > 0) {
-		io.io_iv = stack_table__new(NR_VALS, 0);
+		io.io_iv = session__stack_table(s, NR_VALS);
 		if (!io.io_iv)
 			return -ENOMEM;
 	}
@@ -1039,6 +1039,7 @@ static int iowrite_report(struct session *s)
 	print_totals("iowrite", v, secs,
 		     session__approx_mark(s, stack_table__dropped(io.io), mark, sizeof(mark)));
 	session__print_losses(s, stdout, false);
+	session__print_dropped(s, stdout, io.io, "calls");
 	session__warn_losses(s, "byte counts", "or narrow the targets");
 	print_stacks(s, io.io, stdout);
 	print_syscalls();

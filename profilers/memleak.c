@@ -300,7 +300,7 @@ static int memleak_setup(struct session *s)
 	session__default_mmap_pages(s, 1024);
 	pr_info("memleak: probing %s (%s)", mem.lib,
 		uprobe__use_pmu() ? "uprobe PMU" : "tracefs uprobe_events");
-	mem.stacks = stack_table__new(1, 0);
+	mem.stacks = session__stack_table(s, 1);
 	mem.outstanding = u64map__new();
 	mem.threads = tid_table__new(sizeof(struct thread));
 	if (!mem.stacks || !mem.outstanding || !mem.threads)
@@ -626,6 +626,7 @@ static int memleak_report(struct session *s)
 	       session__approx_mark(s, stack_table__dropped(mem.stacks) + stack_table__dropped(t),
 				    mark, sizeof(mark)));
 	session__print_losses(s, stdout, false);
+	session__print_dropped(s, stdout, mem.stacks, "allocations");
 	session__warn_losses(s, "outstanding bytes", NULL);
 	if (log_verbosity >= LOG_INFO)
 		printf("# memleak totals: %llu allocations, %llu frees, %llu bytes allocated, %llu "

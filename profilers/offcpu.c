@@ -242,14 +242,14 @@ static int offcpu_setup(struct session *s)
 	 */
 	attr.context_switch = 1;
 
-	off.blocked = stack_table__new(NR_VALS, 0);
-	off.runq = stack_table__new(NR_VALS, 0);
+	off.blocked = session__stack_table(s, NR_VALS);
+	off.runq = session__stack_table(s, NR_VALS);
 	off.pend = tid_table__new(sizeof(struct pending));
 	if (!off.blocked || !off.runq || !off.pend)
 		return -ENOMEM;
 	if (o->interval > 0) {
-		off.blocked_iv = stack_table__new(NR_VALS, 0);
-		off.runq_iv = stack_table__new(NR_VALS, 0);
+		off.blocked_iv = session__stack_table(s, NR_VALS);
+		off.runq_iv = session__stack_table(s, NR_VALS);
 		if (!off.blocked_iv || !off.runq_iv)
 			return -ENOMEM;
 	}
@@ -523,6 +523,8 @@ static int offcpu_report(struct session *s)
 				       (off.runq ? stack_table__dropped(off.runq) : 0),
 				    mark, sizeof(mark)));
 	session__print_losses(s, stdout, false);
+	session__print_dropped(s, stdout, off.blocked, "blockings");
+	session__print_dropped(s, stdout, off.runq, "run-queue waits");
 	session__warn_losses(s, "blocked times", "or narrow the targets");
 	if (off.unknown_state)
 		pr_warn("offcpu: %llu switch-outs had a prev_state this kernel's format did not "

@@ -132,11 +132,11 @@ static int oncpu_setup(struct session *s)
 	}
 	pr_info("oncpu: sampling %s at %llu Hz", oncpu.event, (unsigned long long)oncpu.freq);
 
-	oncpu.total = stack_table__new(1, 0);
+	oncpu.total = session__stack_table(s, 1);
 	if (!oncpu.total)
 		return -errno;
 	if (o->interval > 0) {
-		oncpu.interval = stack_table__new(1, 0);
+		oncpu.interval = session__stack_table(s, 1);
 		if (!oncpu.interval)
 			return -errno;
 	}
@@ -194,10 +194,8 @@ static int oncpu_report(struct session *s)
 	       (unsigned long long)oncpu.freq, secs, o->callchain ? ", with call chains" : "",
 	       session__approx_mark(s, stack_table__dropped(oncpu.total), mark, sizeof(mark)));
 	session__print_losses(s, stdout, false);
+	session__print_dropped(s, stdout, oncpu.total, "samples");
 	session__warn_losses(s, "sample counts", "or lower -F");
-	if (stack_table__dropped(oncpu.total))
-		pr_warn("oncpu: the stack table was full: %llu samples were not counted",
-			(unsigned long long)stack_table__dropped(oncpu.total));
 	pr_info("oncpu: stack table: %zu stacks, %zu bytes of %zu", stack_table__nr_entries(oncpu.total),
 		stack_table__bytes(oncpu.total), stack_table__max_bytes(oncpu.total));
 	print_table(s, oncpu.total, stdout);
