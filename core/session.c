@@ -1109,9 +1109,11 @@ int session__run(struct session *s)
 		" duplicates dropped",
 		s->nr_records, s->nr_samples, s->nr_bad, s->nr_dup);
 	syms__stats(s->syms, &st);
-	pr_info("process model: %zu address spaces and %zu thread names live, %zu exits pending; "
-		"freed after exit: %" PRIu64 " address spaces, %" PRIu64 " thread names",
-		st.procs, st.comms, st.dead, st.freed_procs, st.freed_comms);
+	pr_info("process model: %zu address spaces and %zu thread names live, %zu and %zu of "
+		"tasks that exited in the last second; freed after exit: %" PRIu64
+		" address spaces, %" PRIu64 " thread names; %" PRIu64 " KiB with the symbol caches",
+		st.procs, st.comms, st.dead_procs, st.dead_comms, st.freed_procs, st.freed_comms,
+		syms__bytes(s->syms) >> 10);
 	return err;
 }
 

@@ -370,12 +370,35 @@ static void count_addrspace(void *ctx, uint64_t pid, uint64_t val)
 		(*n)++;
 }
 
+struct count_dead {
+	const struct syms *s;
+	struct syms_stats *st;
+};
+
+static void count_dead(void *ctx, uint64_t key, uint64_t time)
+{
+	struct count_dead *c = ctx;
+	uint64_t val;
+
+	(void)time;
+	if (key & DEAD_TID_BIT) {
+		c->st->dead_comms++;
+	} else if (u64map__get(c->s->procs, key, &val) && val != PROC_UNREADABLE &&
+		   val != PROC_UNSEEN) {
+		c->st->dead_procs++;
+	}
+}
+
 void syms__stats(const struct syms *s, struct syms_stats *st)
 {
+	struct count_dead c = { s, st };
+
 	memset(st, 0, sizeof(*st));
 	u64map__for_each(s->procs, count_addrspace, &st->procs);
 	st->comms = u64map__nr(s->comms);
-	st->dead = s->nr_graves;
+	u64map__for_each(s->dead, count_dead, &c);
+	st->procs -= st->dead_procs;
+	st->comms -= st->dead_comms < st->comms ? st->dead_comms : st->comms;
 	st->freed_procs = s->nr_freed_procs;
 	st->freed_comms = s->nr_freed_comms;
 }

@@ -87,9 +87,8 @@ void syms__reap(struct syms *s, uint64_t now);
 
 /* What the model holds, for -v. */
 struct syms_stats {
-	size_t procs; /* address spaces */
-	size_t comms; /* thread names */
-	size_t dead; /* exits waiting out their second */
+	size_t procs, comms; /* address spaces and thread names of live tasks */
+	size_t dead_procs, dead_comms; /* of tasks that exited, waiting out their second */
 	uint64_t freed_procs, freed_comms; /* freed after their exit, so far */
 };
 void syms__stats(const struct syms *s, struct syms_stats *st);

@@ -2,8 +2,10 @@
 
 The churn workload spins, by its own CPU clock, in main_spin (main thread,
 400 ms), thread_spin (a thread, 600 ms), child_spin (a forked child that
-then exits, 600 ms) and, after execing itself, exec_spin (800 ms): 2:3:3:4.
-`stackprof oncpu -F 997 -g -v -o F -- churn` must:
+then exits, 600 ms) and, after execing itself, exec_spin (800 ms): 2:3:3:4;
+--scale 2 doubles them all, so that the exec'd phase outlasts by far the
+second for which the model of an exited process is kept.
+`stackprof oncpu -F 997 -g -v -o F -- churn --scale 2` must:
   - name all four functions (not [unknown] or [file+0x...]), including
     child_spin of the child that exited a second or more before the report
     and whose address-space model was freed by then (-v says so);
@@ -27,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sptest  # noqa: E402
 from sptest import check  # noqa: E402
 
-DESIGN = {"main_spin": 400, "thread_spin": 600, "child_spin": 600, "exec_spin": 800}
+DESIGN = {"main_spin": 800, "thread_spin": 1200, "child_spin": 1200, "exec_spin": 1600}
 COMMS = {"main_spin": "churn", "thread_spin": "churn-thread", "child_spin": "churn-child",
          "exec_spin": "churn"}
 TOLERANCE = 0.05
@@ -39,7 +41,7 @@ MODEL_RE = re.compile(r"process model: .* freed after exit: (\d+) address spaces
 def run_churn(d, name):
     out = sptest.output_path(d, name)
     r = sptest.run([sptest.STACKPROF, "oncpu", "-F", 997, "-g", "-v", "--top", 50, "-o", out,
-                    "--", sptest.workload("churn")], timeout=60)
+                    "--", sptest.workload("churn"), "--scale", 2], timeout=60)
     h, stacks = sptest.check_report_matches(r, out)
     return r, h, stacks
 

@@ -150,7 +150,10 @@ static void test_exit_reaping(void)
 	syms__reap(s, 11 * sec - 1);
 	syms__stats(s, &st);
 	CHECK_EQ_U64(st.freed_comms, 0);
-	CHECK_EQ_U64(st.dead, 3);
+	CHECK_EQ_U64(st.dead_procs, 1);
+	CHECK_EQ_U64(st.dead_comms, 2);
+	CHECK_EQ_U64(st.procs, 0);
+	CHECK_EQ_U64(st.comms, 0);
 	CHECK(!strcmp(syms__comm(s, FAKE_PID, FAKE_PID + 10), "worker"));
 	syms__reap(s, 11 * sec);
 	syms__stats(s, &st);
@@ -162,7 +165,8 @@ static void test_exit_reaping(void)
 	CHECK_EQ_U64(st.freed_procs, 1);
 	CHECK_EQ_U64(st.freed_comms, 2);
 	CHECK_EQ_U64(st.procs, 0);
-	CHECK_EQ_U64(st.dead, 0);
+	CHECK_EQ_U64(st.dead_procs, 0);
+	CHECK_EQ_U64(st.dead_comms, 0);
 	CHECK(!syms__knows(s, FAKE_PID));
 	/* The location stored before needs no model: its file is still known. */
 	CHECK(syms__dso_path(s, SYMS_LOC_DSO(loc)) && !strcmp(syms__dso_path(s, SYMS_LOC_DSO(loc)), a));
