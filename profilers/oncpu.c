@@ -227,7 +227,8 @@ const struct profiler oncpu_profiler = {
 		    "  stackprof oncpu -F 997 -g -t 1235              # one thread\n"
 		    "  stackprof oncpu -F 997 -g -C 0-1               # some CPUs\n"
 		    "  stackprof oncpu -F 997 -g -- ./myprog args     # launch and profile a command\n"
-		    "  stackprof oncpu -F 997 -g -i 2                 # live top-N table every 2 s\n",
+		    "  stackprof oncpu -F 997 -g -i 2                 # live top-N table every 2 s\n"
+		    "  stackprof oncpu -F 997 -g -d 3600 --max-stacks 200000 -o day.folded\n",
 	.options = oncpu_options,
 	.parse_option = oncpu_parse_option,
 	.setup = oncpu_setup,
