@@ -104,19 +104,18 @@ static void usage_profiler(FILE *f, const struct profiler *p)
 			     common_options[i].arg, common_options[i].help);
 	if (p->examples)
 		fprintf(f, "\nExamples:\n%s", p->examples);
-	fprintf(f,
-		"\nEnding a run:\n"
-		"  Ctrl-C (SIGINT), SIGTERM or SIGHUP end it: the report and the -o file are\n"
-		"  complete, a launched command is ended, the exit status is 0. Killed with\n"
-		"  kill -9, stackprof leaves nothing behind in the kernel: its perf events go\n"
-		"  with it and its helper process (stackprof-reap) removes its tracefs probes;\n"
-		"  the target runs on unaffected.\n"
-		"\nWhen the results are approximate:\n"
-		"  Records the kernel dropped from a full ring buffer are counted by CPU\n"
-		"  (\"# lost N records on CPU 0, ...\"), the report's first line ends with\n"
-		"  [approximate: ...], and a warning suggests a bigger -m. Past --max-stacks\n"
-		"  distinct stacks, samples of stacks not seen before are dropped and counted\n"
-		"  in the report, with one warning. A CPU that is offline is skipped (-v).\n");
+	fprintf(f, "\nEnding a run:\n"
+		   "  Ctrl-C (SIGINT), SIGTERM or SIGHUP end it: the report and the -o file are\n"
+		   "  complete, a launched command is ended, the exit status is 0. Killed with\n"
+		   "  kill -9, stackprof leaves nothing behind in the kernel: its perf events go\n"
+		   "  with it and its helper process (stackprof-reap) removes its tracefs probes;\n"
+		   "  the target runs on unaffected.\n"
+		   "\nWhen the results are approximate:\n"
+		   "  Records the kernel dropped from a full ring buffer are counted by CPU\n"
+		   "  (\"# lost N records on CPU 0, ...\"), the report's first line ends with\n"
+		   "  [approximate: ...], and a warning suggests a bigger -m. Past --max-stacks\n"
+		   "  distinct stacks, samples of stacks not seen before are dropped and counted\n"
+		   "  in the report, with one warning. A CPU that is offline is skipped (-v).\n");
 }
 
 /* The output file is checked up front so a long run does not end in an unwritable path. */

@@ -302,7 +302,7 @@ static void bury(struct syms *s, uint64_t key, uint64_t time)
 	}
 	if (u64map__put(s->dead, key, time))
 		return;
-	s->graves[(s->first_grave + s->nr_graves) % s->cap_graves] = (struct grave){ key, time };
+	s->graves[(s->first_grave + s->nr_graves) % s->cap_graves] = (struct grave){key, time};
 	s->nr_graves++;
 }
 
@@ -391,7 +391,7 @@ static void count_dead(void *ctx, uint64_t key, uint64_t time)
 
 void syms__stats(const struct syms *s, struct syms_stats *st)
 {
-	struct count_dead c = { s, st };
+	struct count_dead c = {s, st};
 
 	memset(st, 0, sizeof(*st));
 	u64map__for_each(s->procs, count_addrspace, &st->procs);

@@ -129,8 +129,7 @@ static int dynevent__remove(const char *file, const char *group, const char *eve
  * die first (@add), or that it is gone (!@add). Without a reaper a killed
  * run's events stay until the next run's dynevent__cleanup_stale().
  */
-static int dynevent__tell_reaper(const char *file, const char *group, const char *event,
-				 bool add)
+static int dynevent__tell_reaper(const char *file, const char *group, const char *event, bool add)
 {
 	static bool warned;
 	char path[PATH_MAX], cmd[2 * DYNEVENT_NAME_MAX + 8];

@@ -31,9 +31,9 @@
 static struct {
 	pid_t owner;
 	pid_t pid;
-	int fd; /* write end, -1 when none */
+	int fd;	   /* write end, -1 when none */
 	bool gone; /* the reaper died before its time: not started again */
-} rp = { .fd = -1 };
+} rp = {.fd = -1};
 
 /* A forked child starts without a reaper: it drops its copy of the parent's pipe. */
 static void reaper__own(void)
@@ -126,7 +126,7 @@ static int reaper__append(const char *path, const char *cmd)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
@@ -155,9 +155,10 @@ static void reaper__undo_all(void)
 			if (!err || err == -ENOENT)
 				pr_debug("reaper: %s >> %s", undos[i].cmd, undos[i].path);
 			else
-				pr_warn("reaper: cannot undo with '%s' >> %s: %s (run it by hand; the "
-					"next stackprof run also removes what a killed run left)",
-					undos[i].cmd, undos[i].path, strerror(-err));
+				pr_warn(
+				    "reaper: cannot undo with '%s' >> %s: %s (run it by hand; the "
+				    "next stackprof run also removes what a killed run left)",
+				    undos[i].cmd, undos[i].path, strerror(-err));
 			undo_forget(undos[i].path, undos[i].cmd);
 		}
 		if (nr_undos) {
@@ -204,7 +205,7 @@ static void reaper__detach_fds(int in)
 
 static void reaper__main(int in)
 {
-	static const int ignored[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+	static const int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
 	char buf[2 * REAPER_LINE_MAX + 8];
 	size_t used = 0;
 	sigset_t none;
@@ -288,7 +289,7 @@ static int reaper__start(void)
 static int reaper__send(char op, const char *path, const char *cmd)
 {
 	char buf[2 * REAPER_LINE_MAX + 8];
-	struct timespec zero = { 0 };
+	struct timespec zero = {0};
 	sigset_t pipe_set, old;
 	ssize_t n;
 	int len, err = 0;

@@ -121,7 +121,7 @@ static NOINLINE pid_t start_child(void)
 static NOINLINE void exec_self(char *argv0)
 {
 	char sc[32], path[4096];
-	char *args[] = { argv0, "--exec-phase", "--scale", sc, NULL };
+	char *args[] = {argv0, "--exec-phase", "--scale", sc, NULL};
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
 
 	if (n < 0)
@@ -164,7 +164,7 @@ static int exec_phase(void)
 static NOINLINE long spawn_loop(double rate, double secs)
 {
 	long long start = wl_clock_ns(CLOCK_MONOTONIC), period = (long long)(NSEC_PER_SEC / rate);
-	char *args[] = { "true", NULL };
+	char *args[] = {"true", NULL};
 	long n = 0;
 
 	while (wl_clock_ns(CLOCK_MONOTONIC) - start < (long long)(secs * NSEC_PER_SEC)) {
