@@ -58,6 +58,8 @@
 #define SESSION_DEFAULT_MMAP_PAGES 128
 /* How late a record may be written after its timestamp; see core/order.c. */
 #define SESSION_ORDER_SLACK_NS (10 * 1000000ULL)
+/* How long a launched command still running at the end has to exit after SIGTERM. */
+#define SESSION_CHILD_TERM_MS 5000
 /* Records remembered to recognise a duplicate written by the kernel; see duplicate(). */
 #define SESSION_RECENT 8
 
@@ -981,12 +983,25 @@ static uint64_t seconds_ns(double sec)
 static void end_child(struct session *s)
 {
 	struct target *t = &s->opts->target;
+	struct timespec tick = { .tv_nsec = 10 * 1000000L };
+	int waited_ms = 0;
 
 	if (t->child <= 0)
 		return;
 	if (waitpid(t->child, NULL, WNOHANG) == 0) {
 		kill(t->child, SIGTERM);
-		waitpid(t->child, NULL, 0);
+		/* A command that ignores SIGTERM must not keep the report from coming. */
+		while (waitpid(t->child, NULL, WNOHANG) == 0) {
+			if (waited_ms >= SESSION_CHILD_TERM_MS) {
+				pr_warn("%s: '%s' did not end %d s after SIGTERM: killed", s->prof->name,
+					t->argv[0], SESSION_CHILD_TERM_MS / 1000);
+				kill(t->child, SIGKILL);
+				waitpid(t->child, NULL, 0);
+				break;
+			}
+			nanosleep(&tick, NULL);
+			waited_ms += 10;
+		}
 	}
 	t->child = 0;
 }

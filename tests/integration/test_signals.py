@@ -15,7 +15,8 @@ One more case signals the whole process group, as a terminal's Ctrl-C does:
 the launched command and the reaper get it too, and the result is the same.
 And a SIGINT that comes while memleak is still creating its probes (right
 after its reaper appears) ends the run as soon as it starts: exit 0, a
-complete report and file, and no probe left.
+complete report and file, and no probe left. A launched command that
+ignores SIGTERM is killed 5 s after it, and the report comes.
 """
 
 import os
@@ -161,6 +162,27 @@ def test_memleak_sigint_during_setup(d):
     check(not left, "uprobe events left:\n%s" % "\n".join(left), r)
 
 
+def test_command_ignoring_sigterm(d):
+    """A launched command that ignores the SIGTERM stackprof ends it with is killed after
+    5 s: the report still comes."""
+    out = sptest.output_path(d, "stubborn")
+    argv = [sptest.STACKPROF, "oncpu", "-F", 99, "-o", out, "--", "sh", "-c",
+            "trap '' TERM; exec sleep 60"]
+    with sptest.Proc(argv, capture=True) as sp:
+        sptest.wait_attached(sp, timeout=20, stable=0.2)
+        sp.signal(signal.SIGINT)
+        t0 = time.monotonic()
+        r = sp.finish(timeout=30)
+        took = time.monotonic() - t0
+    check(r.rc == 0, "stackprof did not exit 0", r)
+    check(4 <= took <= 10, "%.1f s from SIGINT to exit (5 s expected)" % took, r)
+    check("did not end 5 s after SIGTERM: killed" in r.err, "no warning that sleep was killed",
+          r)
+    sptest.parse_header(r)
+    sptest.parse_folded(out, r)
+    sptest.log("  exit 0 %.1f s after SIGINT" % took)
+
+
 def test_memleak_group_sigint(d):
     """Ctrl-C reaches the whole foreground group: stackprof, the command and the reaper."""
     signal_run(d, "memleak", signal.SIGINT, group=True)
@@ -169,4 +191,5 @@ def test_memleak_group_sigint(d):
 if __name__ == "__main__":
     sptest.require_kernel()
     sptest.main([make_case(p, s) for p in PROFILERS for s in SIGNALS]
-                + [test_memleak_group_sigint, test_memleak_sigint_during_setup])
+                + [test_memleak_group_sigint, test_memleak_sigint_during_setup,
+                   test_command_ignoring_sigterm])
