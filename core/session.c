@@ -6,6 +6,7 @@
  */
 #include "session.h"
 #include "log.h"
+#include "losses.h"
 #include "order.h"
 #include "profiler.h"
 #include "record.h"
@@ -28,7 +29,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,10 +110,8 @@ struct session {
 	uint64_t nr_records, nr_samples, nr_bad, nr_dup;
 	struct queued *recent[SESSION_RECENT]; /* last records delivered, for duplicate() */
 	unsigned int recent_next;
-	uint64_t lost, lost_samples, throttled;
-	/* The same losses by the CPU whose ring lost them; [nr_loss_cpus] each. */
-	uint64_t *lost_cpu, *lost_samples_cpu;
-	int nr_loss_cpus;
+	struct losses *losses; /* records and samples the kernel dropped, by CPU */
+	uint64_t throttled;
 	bool told_full; /* a stack table refused a sample: warned once */
 };
 
@@ -189,8 +187,7 @@ void session__delete(struct session *s)
 	for (int i = 0; i < s->nr_events; i++)
 		free(s->events[i].filter);
 	free(s->ids);
-	free(s->lost_cpu);
-	free(s->lost_samples_cpu);
+	losses__delete(s->losses);
 	for (int i = 0; i < SESSION_RECENT; i++)
 		free(s->recent[i]);
 	for (int i = 0; i < s->nr_tps; i++)
@@ -314,7 +311,7 @@ uint64_t session__end_time(const struct session *s)
 
 uint64_t session__lost(const struct session *s)
 {
-	return s->lost + s->lost_samples;
+	return s->losses ? losses__records(s->losses) + losses__samples(s->losses) : 0;
 }
 
 static int id_cmp(const void *a, const void *b)
@@ -450,23 +447,6 @@ static int add_tracking_event(struct session *s)
 	return idx;
 }
 
-/* CPUs that STACKPROF_FORCE_ENODEV_CPU (a CPU list, e.g. "1") makes answer ENODEV. */
-static bool cpu_forced_offline(int cpu)
-{
-	const char *forced = getenv("STACKPROF_FORCE_ENODEV_CPU");
-	bool hit = false;
-	char err[64];
-	int *cpus;
-	size_t nr;
-
-	if (!forced || !*forced || target__parse_cpus(forced, 4095, &cpus, &nr, err, sizeof(err)))
-		return false;
-	for (size_t i = 0; i < nr; i++)
-		hit |= cpus[i] == cpu;
-	free(cpus);
-	return hit;
-}
-
 /*
  * Opens @evsel on every CPU of the map, or answers -ENODEV without trying
  * when the map holds a CPU forced offline: the same answer the kernel
@@ -479,35 +459,9 @@ static int evsel_open(struct session *s, struct perf_evsel *evsel)
 	struct perf_cpu cpu;
 
 	perf_cpu_map__for_each_cpu (cpu, idx, s->cpus)
-		if (cpu_forced_offline(cpu.cpu))
+		if (target__cpu_forced_offline(cpu.cpu))
 			return -ENODEV;
 	return perf_evsel__open(evsel, perf_evsel__cpus(evsel), perf_evsel__threads(evsel));
-}
-
-/*
- * Whether CPU @cpu can take events, asked with a CPU-wide software dummy
- * event (the cheapest there is): a CPU that is offline or not present
- * answers ENODEV. Any other refusal (e.g. EACCES for a user who may only
- * watch tasks) is left for the real events to explain.
- */
-static bool cpu_usable(int cpu)
-{
-	struct perf_event_attr a = {
-		.size = sizeof(a),
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_DUMMY,
-		.disabled = 1,
-	};
-	int fd;
-
-	if (cpu_forced_offline(cpu))
-		return false;
-	fd = (int)syscall(SYS_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
-		return true;
-	}
-	return errno != ENODEV;
 }
 
 /*
@@ -524,7 +478,7 @@ static size_t usable_cpus(struct session *s, char *list, size_t len)
 	perf_cpu_map__for_each_cpu (cpu, idx, s->cpus) {
 		if (off >= len - 16)
 			break;
-		if (!cpu_usable(cpu.cpu)) {
+		if (!target__cpu_usable(cpu.cpu)) {
 			pr_info("%s: CPU %d is offline or not present (ENODEV): skipped, the run "
 				"goes on without it",
 				s->prof->name, cpu.cpu);
@@ -564,10 +518,8 @@ static int build_maps(struct session *s)
 					t->cpus[i]);
 	s->cpus = perf_cpu_map__new(list);
 	if (s->cpus) {
-		s->nr_loss_cpus = perf_cpu_map__max(s->cpus).cpu + 1;
-		s->lost_cpu = calloc((size_t)s->nr_loss_cpus, sizeof(*s->lost_cpu));
-		s->lost_samples_cpu = calloc((size_t)s->nr_loss_cpus, sizeof(*s->lost_samples_cpu));
-		if (!s->lost_cpu || !s->lost_samples_cpu)
+		s->losses = losses__new(perf_cpu_map__max(s->cpus).cpu);
+		if (!s->losses)
 			return -ENOMEM;
 	}
 	if (t->child > 0) {
@@ -805,19 +757,8 @@ static void handle_signals(struct session *s)
  */
 static void count_loss(struct session *s, int ring_cpu, const struct sp_record *r)
 {
-	int cpu = ring_cpu >= 0 ? ring_cpu : (int)r->cpu;
-	bool records = r->type == PERF_RECORD_LOST;
-
-	if (records)
-		s->lost += r->lost;
-	else
-		s->lost_samples += r->lost;
-	if (cpu < 0 || cpu >= s->nr_loss_cpus)
-		return;
-	if (records)
-		s->lost_cpu[cpu] += r->lost;
-	else
-		s->lost_samples_cpu[cpu] += r->lost;
+	losses__add(s->losses, ring_cpu >= 0 ? ring_cpu : (int)r->cpu,
+		    r->type == PERF_RECORD_LOST_SAMPLES, r->lost);
 }
 
 /* Reads every ring to the end; see order.c for why a pass ends with ordered delivery. */
@@ -1227,46 +1168,25 @@ int session__account(struct session *s, struct stack_table *t, const struct sp_r
 				user, nu, vals);
 }
 
-/* "# lost N WHAT on CPU a, M on CPU b": the CPUs that lost any, in order. */
-static void print_lost_by_cpu(const struct session *s, FILE *f, const uint64_t *by_cpu,
-			      const char *what)
-{
-	bool first = true;
-
-	for (int cpu = 0; cpu < s->nr_loss_cpus; cpu++) {
-		if (!by_cpu[cpu])
-			continue;
-		if (first)
-			fprintf(f, "# lost %" PRIu64 " %s on CPU %d", by_cpu[cpu], what, cpu);
-		else
-			fprintf(f, ", %" PRIu64 " on CPU %d", by_cpu[cpu], cpu);
-		first = false;
-	}
-	if (!first)
-		fputc('\n', f);
-}
-
 void session__print_losses(const struct session *s, FILE *f, bool always)
 {
 	uint64_t late = order_queue__late(s->queue);
+	uint64_t records = s->losses ? losses__records(s->losses) : 0;
+	uint64_t samples = s->losses ? losses__samples(s->losses) : 0;
 
-	if (!always && !s->lost && !s->lost_samples && !s->throttled && !late && !s->nr_bad)
+	if (!always && !records && !samples && !s->throttled && !late && !s->nr_bad)
 		return;
 	fprintf(f,
 		"# lost %" PRIu64 " records, %" PRIu64 " samples; throttled %" PRIu64
 		" times; %" PRIu64 " out of order; %" PRIu64 " undecodable\n",
-		s->lost, s->lost_samples, s->throttled, late, s->nr_bad);
-	if (s->lost)
-		print_lost_by_cpu(s, f, s->lost_cpu, "records");
-	if (s->lost_samples)
-		print_lost_by_cpu(s, f, s->lost_samples_cpu, "samples");
+		records, samples, s->throttled, late, s->nr_bad);
+	if (s->losses)
+		losses__print_by_cpu(s->losses, f);
 }
 
 uint64_t session__lost_on_cpu(const struct session *s, int cpu)
 {
-	if (cpu < 0 || cpu >= s->nr_loss_cpus)
-		return 0;
-	return s->lost_cpu[cpu] + s->lost_samples_cpu[cpu];
+	return s->losses ? losses__on_cpu(s->losses, cpu) : 0;
 }
 
 const char *session__approx_mark(const struct session *s, uint64_t dropped, char *buf,
@@ -1293,18 +1213,10 @@ void session__warn_losses(const struct session *s, const char *what, const char 
 {
 	unsigned int pages = s->opts->mmap_pages;
 	char cpus[256];
-	size_t n = 0;
 
 	if (!session__lost(s))
 		return;
-	cpus[0] = '\0';
-	for (int cpu = 0; cpu < s->nr_loss_cpus && n < sizeof(cpus); cpu++) {
-		uint64_t v = session__lost_on_cpu(s, cpu);
-
-		if (v)
-			n += (size_t)snprintf(cpus + n, sizeof(cpus) - n, "%s%" PRIu64 " on CPU %d",
-					      n ? ", " : "", v, cpu);
-	}
+	losses__cpus_text(s->losses, cpus, sizeof(cpus));
 	pr_warn("%s: %" PRIu64 " records lost (%s): the ring buffers filled up, %s are "
 		"approximate; raise -m (now %u page%s per CPU, try -m %u)%s%s",
 		s->prof->name, session__lost(s), cpus, what, pages, pages == 1 ? "" : "s",
