@@ -66,10 +66,12 @@ run() {
 	"$churn" --spawn "$rate" $((secs - 2)) 2>"$tmp/$name.spawn" &
 	churn_pid=$!
 	: >"$tmp/$name.rss"
-	for ((t = 1; t <= secs; t++)); do
+	# Until stackprof exits: the last seconds are its report (symbols, kallsyms).
+	for ((t = 1; ; t++)); do
 		sleep 1
 		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$sp_pid/status" 2>/dev/null || true)
-		[ -z "$rss" ] || echo "$t $rss" >>"$tmp/$name.rss"
+		[ -n "$rss" ] || break
+		echo "$t $rss" >>"$tmp/$name.rss"
 	done
 	wait "$churn_pid" || { echo "churn_memory: churn failed" >&2; exit 1; }
 	churn_pid=
@@ -83,11 +85,17 @@ rss_at() {
 	awk -v t="$2" '$1 <= t { v = $2 } END { printf "%.1f", v / 1024 }' "$tmp/$1.rss"
 }
 
-# Least-squares slope of the RSS after 10 s, in MiB per minute.
+# Least-squares slope of the RSS from 10 s to the end of the run (not the
+# report), in MiB per minute.
 slope() {
-	awk '$1 >= 10 { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
+	awk -v e=$((secs - 2)) '$1 >= 10 && $1 <= e { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
 		END { d = n * sxx - sx * sx; printf "%+.2f", d ? 60 * (n * sxy - sx * sy) / d / 1024 : 0 }' \
 		"$tmp/$1.rss"
+}
+
+# The largest RSS (MiB) from second $2 of run $1 on: the report's.
+rss_peak_from() {
+	awk -v t="$2" '$1 >= t && $2 > m { m = $2 } END { printf "%.1f", m / 1024 }' "$tmp/$1.rss"
 }
 
 row() { # name label
@@ -100,11 +108,11 @@ row() { # name label
 		"$tmp/$name.out")
 	read -r live freed <<<"$model"
 	read -r stacks bytes <<<"$table"
-	printf '| %s | %s | %s | %s | %s | %s | %s MiB/min | %s | %s | %s (%.1f MiB) | %s |\n' \
+	printf '| %s | %s | %s | %s | %s | %s | %s MiB/min | %s | %s | %s | %s (%.1f MiB) | %s |\n' \
 		"$label" "$spawned" "$(rss_at "$name" 10)" "$(rss_at "$name" 60)" \
-		"$(rss_at "$name" 120)" "$(rss_at "$name" "$secs")" "$(slope "$name")" \
-		"$live" "$freed" "$stacks" "$(awk -v b="$bytes" 'BEGIN { print b / 1048576 }')" \
-		"${dropped:-0}"
+		"$(rss_at "$name" 120)" "$(rss_at "$name" $((secs - 2)))" "$(slope "$name")" \
+		"$(rss_peak_from "$name" $((secs - 1)))" "$live" "$freed" "$stacks" \
+		"$(awk -v b="$bytes" 'BEGIN { print b / 1048576 }')" "${dropped:-0}"
 }
 
 echo "churn_memory: 2 runs of $secs s, /bin/true $rate times a second" >&2
@@ -117,11 +125,13 @@ table=$(
 	echo "starts /bin/true $rate times a second; stackprof's VmRSS read every second."
 	echo "Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r). $(date -u +%Y-%m-%d)."
 	echo
-	echo "| --max-stacks | processes | RSS MiB at 10 s | at 60 s | at 120 s | at the end | RSS growth after 10 s | models live at the end | models freed | stacks (table size) | samples not counted |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| --max-stacks | processes | RSS MiB at 10 s | at 60 s | at 120 s | at $((secs - 2)) s | RSS growth from 10 s | report (peak) | models live at the end | models freed | stacks (table size) | samples not counted |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	row default "1000000 (default)"
 	row bounded "$bound"
 	echo
+	echo "*RSS growth*: least-squares slope from 10 s to the end of the run. *Report*:"
+	echo "the last seconds, when stackprof reads the kernel symbols and names the stacks."
 	echo "*Models*: the address spaces of processes, freed a second after each exits."
 	echo "Every short process also leaves a few stacks of its own in the table (its"
 	echo "pid is part of a stack's key), so with the default bound the table, and"
