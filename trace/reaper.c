@@ -186,8 +186,9 @@ static void close_from(int first)
 
 static void reaper__detach_fds(int in)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int null;
 
+	/* The pipe goes to its place first: /dev/null may open there otherwise. */
 	if (in != REAPER_IN_FD) {
 		dup2(in, REAPER_IN_FD);
 		close(in);
@@ -196,7 +197,8 @@ static void reaper__detach_fds(int in)
 	 * stdin and stdout go: whoever reads stackprof's output gets its EOF
 	 * when stackprof ends. stderr stays, for the reaper's own warnings.
 	 */
-	if (null >= 0) {
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0 && null != REAPER_IN_FD) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
 	}
