@@ -57,8 +57,9 @@ trap cleanup EXIT
 # One run: `run NAME [stackprof options]` leaves NAME.rss ("second kB" lines),
 # NAME.out, NAME.err and NAME.spawn in $tmp.
 run() {
-	local name=$1 t rss
+	local name=$1 start rss
 	shift
+	start=$(date +%s.%N)
 	"$stackprof" oncpu -F 997 -g -v -d "$secs" "$@" -o "$tmp/$name.folded" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
 	sp_pid=$!
@@ -66,12 +67,13 @@ run() {
 	"$churn" --spawn "$rate" $((secs - 2)) 2>"$tmp/$name.spawn" &
 	churn_pid=$!
 	: >"$tmp/$name.rss"
-	# Until stackprof exits: the last seconds are its report (symbols, kallsyms).
-	for ((t = 1; ; t++)); do
-		sleep 1
+	# Seconds since stackprof started, until it exits: after $secs s comes its
+	# report (kernel symbols, naming the stacks).
+	while sleep 1; do
 		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$sp_pid/status" 2>/dev/null || true)
 		[ -n "$rss" ] || break
-		echo "$t $rss" >>"$tmp/$name.rss"
+		echo "$(date +%s.%N | awk -v s="$start" '{ printf "%.1f", $1 - s }') $rss" \
+			>>"$tmp/$name.rss"
 	done
 	wait "$churn_pid" || { echo "churn_memory: churn failed" >&2; exit 1; }
 	churn_pid=
@@ -93,9 +95,10 @@ slope() {
 		"$tmp/$1.rss"
 }
 
-# The largest RSS (MiB) from second $2 of run $1 on: the report's.
+# The largest RSS (MiB) after second $2 of run $1: the report's ("-" if none was read).
 rss_peak_from() {
-	awk -v t="$2" '$1 >= t && $2 > m { m = $2 } END { printf "%.1f", m / 1024 }' "$tmp/$1.rss"
+	awk -v t="$2" '$1 > t && $2 > m { m = $2 } END { if (m) printf "%.1f", m / 1024; else print "-" }' \
+		"$tmp/$1.rss"
 }
 
 row() { # name label
@@ -111,7 +114,7 @@ row() { # name label
 	printf '| %s | %s | %s | %s | %s | %s | %s MiB/min | %s | %s | %s | %s (%.1f MiB) | %s |\n' \
 		"$label" "$spawned" "$(rss_at "$name" 10)" "$(rss_at "$name" 60)" \
 		"$(rss_at "$name" 120)" "$(rss_at "$name" $((secs - 2)))" "$(slope "$name")" \
-		"$(rss_peak_from "$name" $((secs - 1)))" "$live" "$freed" "$stacks" \
+		"$(rss_peak_from "$name" "$secs")" "$live" "$freed" "$stacks" \
 		"$(awk -v b="$bytes" 'BEGIN { print b / 1048576 }')" "${dropped:-0}"
 }
 
@@ -130,8 +133,8 @@ table=$(
 	row default "1000000 (default)"
 	row bounded "$bound"
 	echo
-	echo "*RSS growth*: least-squares slope from 10 s to the end of the run. *Report*:"
-	echo "the last seconds, when stackprof reads the kernel symbols and names the stacks."
+	echo "*RSS growth*: least-squares slope from 10 s to $((secs - 2)) s. *Report*: after"
+	echo "$secs s, while stackprof reads the kernel symbols and names the stacks."
 	echo "*Models*: the address spaces of processes, freed a second after each exits."
 	echo "Every short process also leaves a few stacks of its own in the table (its"
 	echo "pid is part of a stack's key), so with the default bound the table, and"
