@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #define DEFAULT_TOP 20
+/* Stacks per table: with the 256 MiB byte bound, the memory a long run may take. */
+#define DEFAULT_MAX_STACKS 1000000
 
 enum {
 	OPT_USER_ONLY = 1000,
@@ -39,6 +41,7 @@ enum {
 	OPT_WIDTH,
 	OPT_REVERSE,
 	OPT_MIN_WIDTH,
+	OPT_MAX_STACKS,
 };
 
 struct common_option {
@@ -72,6 +75,8 @@ static const struct common_option common_options[] = {
 	{ "kernel-only", 0, OPT_KERNEL_ONLY, NULL, "keep only kernel frames (kernel-mode samples)" },
 	{ "annotate", 0, OPT_ANNOTATE, NULL, "suffix kernel frames with _[k] in folded output" },
 	{ "top", 1, OPT_TOP, "N", "rows in the report and live tables (20, 0 = all)" },
+	{ "max-stacks", 1, OPT_MAX_STACKS, "N",
+	  "count at most N distinct stacks (1000000); later new ones are dropped and counted" },
 	{ "kallsyms", 1, OPT_KALLSYMS, "FILE", "kernel symbols (default /proc/kallsyms)" },
 	{ "no-demangle", 0, OPT_NO_DEMANGLE, NULL, "keep C++ and Rust names mangled" },
 	{ "inline", 0, OPT_INLINE, NULL, "inlined functions as frames of their own (DWARF)" },
@@ -125,6 +130,18 @@ static void usage_profiler(FILE *f, const struct profiler *p)
 			     common_options[i].arg, common_options[i].help);
 	if (p->examples)
 		fprintf(f, "\nExamples:\n%s", p->examples);
+	fprintf(f, "\nEnding a run:\n"
+		   "  Ctrl-C (SIGINT), SIGTERM or SIGHUP end it: the report and the -o file are\n"
+		   "  complete, a launched command is ended, the exit status is 0. Killed with\n"
+		   "  kill -9, stackprof leaves nothing behind in the kernel: its perf events go\n"
+		   "  with it and its helper process (stackprof-reap) removes its tracefs probes;\n"
+		   "  the target runs on unaffected.\n"
+		   "\nWhen the results are approximate:\n"
+		   "  Records the kernel dropped from a full ring buffer are counted by CPU\n"
+		   "  (\"# lost N records on CPU 0, ...\"), the report's first line ends with\n"
+		   "  [approximate: ...], and a warning suggests a bigger -m. Past --max-stacks\n"
+		   "  distinct stacks, samples of stacks not seen before are dropped and counted\n"
+		   "  in the report, with one warning. A CPU that is offline is skipped (-v).\n");
 }
 
 /* The output file is checked up front so a long run does not end in an unwritable path. */
@@ -247,6 +264,11 @@ static int parse_common(const struct profiler *p, struct sp_opts *o, int key, co
 		return 0;
 	case OPT_KALLSYMS:
 		o->kallsyms = arg;
+		return 0;
+	case OPT_MAX_STACKS:
+		if (parse__u64(arg, 1, 1000000000, &v))
+			return bad_value(p->name, "--max-stacks", arg, "a number of stacks, at least 1");
+		o->max_stacks = v;
 		return 0;
 	case 'v':
 		log_verbosity++;
@@ -414,6 +436,7 @@ int cli__main(int argc, char **argv)
 	struct sp_opts opts = {
 		.top = DEFAULT_TOP,
 		.svg = { .min_width = SVG_DEFAULT_MIN_WIDTH },
+		.max_stacks = DEFAULT_MAX_STACKS,
 	};
 	struct session *s;
 	char *cmdline = NULL;

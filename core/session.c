@@ -8,6 +8,7 @@
 #include "features.h"
 #include "limits.h"
 #include "log.h"
+#include "losses.h"
 #include "order.h"
 #include "perfclock.h"
 #include "profiler.h"
@@ -43,12 +44,14 @@
 #include <perf/mmap.h>
 #include <perf/threadmap.h>
 /*
- * libperf keeps the poll fd array, the per-(cpu, thread) fds and the sample
- * ids in its internal structs; the session needs all three (to poll its own
- * signalfd with the rings, set tracepoint filters, and map ids to events).
+ * libperf keeps the poll fd array, the per-(cpu, thread) fds, the sample ids
+ * and each ring's CPU in its internal structs; the session needs them all
+ * (to poll its own signalfd with the rings, set tracepoint filters, map ids
+ * to events, and count losses by CPU).
  */
 #include <internal/evlist.h>
 #include <internal/evsel.h>
+#include <internal/mmap.h>
 #include <internal/xyarray.h>
 
 #define SESSION_MAX_EVENTS 48
@@ -58,6 +61,8 @@
 #define SESSION_DEFAULT_MMAP_PAGES 128
 /* How late a record may be written after its timestamp; see core/order.c. */
 #define SESSION_ORDER_SLACK_NS (10 * 1000000ULL)
+/* How long a launched command still running at the end has to exit after SIGTERM. */
+#define SESSION_CHILD_TERM_MS 5000
 /* Records remembered to recognise a duplicate written by the kernel; see duplicate(). */
 #define SESSION_RECENT 8
 
@@ -101,6 +106,7 @@ struct session {
 	struct callgraph *cg;
 	int sigfd;
 	sigset_t old_mask;
+	bool sig_blocked; /* SIGINT, SIGTERM, SIGHUP, SIGCHLD held for sigfd since the run began */
 
 	uint64_t start_time, end_time;
 	bool stop;
@@ -116,7 +122,9 @@ struct session {
 	uint64_t nr_records, nr_samples, nr_bad, nr_dup;
 	struct queued *recent[SESSION_RECENT]; /* last records delivered, for duplicate() */
 	unsigned int recent_next;
-	uint64_t lost, lost_samples, throttled;
+	struct losses *losses; /* records and samples the kernel dropped, by CPU */
+	uint64_t throttled;
+	bool told_full; /* a stack table refused a sample: warned once */
 	bool bench_first_sample; /* STACKPROF_BENCH_FIRST_SAMPLE=1: timestamp the first sample */
 };
 
@@ -129,6 +137,7 @@ uint64_t session__now(void)
 }
 
 static void deliver(void *ctx, uint64_t time, void *item);
+static void restore_signals(struct session *s);
 
 /* libperf's messages join ours, at -vv (errors at -v: the session explains failures itself). */
 static int libperf_print(enum libperf_print_level level, const char *fmt, va_list ap)
@@ -221,6 +230,7 @@ void session__delete(struct session *s)
 		free(s->events[i].filter);
 	free(s->ids);
 	free(s->ring_time);
+	losses__delete(s->losses);
 	for (int i = 0; i < SESSION_RECENT; i++)
 		free(s->recent[i]);
 	for (int i = 0; i < s->nr_tps; i++)
@@ -229,8 +239,7 @@ void session__delete(struct session *s)
 	dynevent__cleanup();
 	/* Events keep their tracepoints after the format files were read: tracefs can go. */
 	tracefs__cleanup();
-	if (s->sigfd >= 0)
-		close(s->sigfd);
+	restore_signals(s);
 	callgraph__delete(s->cg); /* before the model it unwinds with */
 	syms__delete(s->syms);
 	free(s);
@@ -350,7 +359,7 @@ uint64_t session__end_time(const struct session *s)
 
 uint64_t session__lost(const struct session *s)
 {
-	return s->lost + s->lost_samples;
+	return s->losses ? losses__records(s->losses) + losses__samples(s->losses) : 0;
 }
 
 static int id_cmp(const void *a, const void *b)
@@ -450,6 +459,66 @@ static int add_tracking_event(struct session *s)
 	return idx;
 }
 
+/*
+ * Opens @evsel on every CPU of the map, or answers -ENODEV without trying
+ * when the map holds a CPU forced offline: the same answer the kernel
+ * gives for a CPU-wide event on a CPU that is offline or not present, so
+ * tests exercise the fallback without taking a CPU offline.
+ */
+static int evsel_open(struct session *s, struct perf_evsel *evsel)
+{
+	int idx;
+	struct perf_cpu cpu;
+
+	perf_cpu_map__for_each_cpu (cpu, idx, s->cpus)
+		if (target__cpu_forced_offline(cpu.cpu))
+			return -ENODEV;
+	return perf_evsel__open(evsel, perf_evsel__cpus(evsel), perf_evsel__threads(evsel));
+}
+
+/*
+ * The CPUs of the map that can still take events, as a list for libperf in
+ * @list; the others are skipped with a note. Returns how many are left.
+ */
+static size_t usable_cpus(struct session *s, char *list, size_t len)
+{
+	size_t off = 0, nr = 0;
+	struct perf_cpu cpu;
+	int idx;
+
+	list[0] = '\0';
+	perf_cpu_map__for_each_cpu (cpu, idx, s->cpus) {
+		if (off >= len - 16)
+			break;
+		if (!target__cpu_usable(cpu.cpu)) {
+			pr_info("%s: CPU %d is offline or not present (ENODEV): skipped, the run "
+				"goes on without it",
+				s->prof->name, cpu.cpu);
+			continue;
+		}
+		off += (size_t)snprintf(list + off, len - off, "%s%d", nr ? "," : "", cpu.cpu);
+		nr++;
+	}
+	return nr;
+}
+
+/* The one line for a run left without any CPU. */
+static int no_cpu_left(struct session *s)
+{
+	const struct target *t = &s->opts->target;
+	char asked[256];
+	size_t off = 0;
+
+	asked[0] = '\0';
+	for (size_t i = 0; i < t->nr_cpus && off < sizeof(asked) - 16; i++)
+		off += (size_t)snprintf(asked + off, sizeof(asked) - off, "%s%d", i ? "," : "",
+					t->cpus[i]);
+	pr_warn("%s: no CPU to profile: CPU %s %s offline or not present (see "
+		"/sys/devices/system/cpu/online; choose others with -C)",
+		s->prof->name, asked, t->nr_cpus == 1 ? "is" : "are");
+	return -ENODEV;
+}
+
 static int build_maps(struct session *s)
 {
 	const struct target *t = &s->opts->target;
@@ -460,6 +529,11 @@ static int build_maps(struct session *s)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d", i ? "," : "",
 					t->cpus[i]);
 	s->cpus = perf_cpu_map__new(list);
+	if (s->cpus) {
+		s->losses = losses__new(perf_cpu_map__max(s->cpus).cpu);
+		if (!s->losses)
+			return -ENOMEM;
+	}
 	if (t->child > 0) {
 		s->threads = perf_thread_map__new_array(1, (pid_t *)&t->child);
 	} else if (t->system_wide) {
@@ -515,11 +589,53 @@ static bool drop_kernel(struct session *s, const struct sp_event *failed, int er
 	return true;
 }
 
-static int open_events(struct session *s)
+/*
+ * Asks the CPUs of the map again and keeps those still usable. Returns 1
+ * when that took CPUs away, 0 when none went (the refusal was not a
+ * CPU's), or -errno after one line.
+ */
+static int drop_offline_cpus(struct session *s)
+{
+	struct perf_cpu_map *cpus;
+	char list[8192];
+	size_t nr;
+
+	nr = usable_cpus(s, list, sizeof(list));
+	if (!nr)
+		return no_cpu_left(s);
+	if ((int)nr == perf_cpu_map__nr(s->cpus))
+		return 0;
+	cpus = perf_cpu_map__new(list);
+	if (!cpus) {
+		pr_warn("%s: out of memory", s->prof->name);
+		return -ENOMEM;
+	}
+	perf_cpu_map__put(s->cpus);
+	s->cpus = cpus;
+	return 1;
+}
+
+/* Forgets the evlist and its evsels (closed), so they can be made anew. */
+static void drop_evlist(struct session *s)
+{
+	perf_evlist__close(s->evlist);
+	perf_evlist__delete(s->evlist); /* deletes the evsels too */
+	s->evlist = NULL;
+	for (int i = 0; i < s->nr_events; i++)
+		s->events[i].evsel = NULL;
+}
+
+/*
+ * Makes the evlist and its evsels and opens them on every CPU and thread of
+ * the maps. When the kernel refuses one, its index goes in *@failed, for
+ * the caller to explain (other errors are explained here, or need not be).
+ */
+static int open_evsels(struct session *s, int *failed)
 {
 	const struct target *t = &s->opts->target;
 	int err;
 
+	*failed = -1;
 	err = limits__fit_ring_pages(s->prof->name, nr_rings_needed(s), &s->opts->mmap_pages);
 	if (err)
 		return err;
@@ -552,15 +668,13 @@ static int open_events(struct session *s)
 	for (int i = 0; i < s->nr_events; i++) {
 		struct sp_event *ev = &s->events[i];
 
-		err = perf_evsel__open(ev->evsel, perf_evsel__cpus(ev->evsel),
-				       perf_evsel__threads(ev->evsel));
+		err = evsel_open(s, ev->evsel);
 		if (err && drop_kernel(s, ev, err)) {
 			i = -1; /* every event again, user space only */
 			continue;
 		}
 		if (err) {
-			limits__explain_open_error(s->prof->name, ev->name, &ev->attr,
-						   t->system_wide || ev->cpu_wide, err);
+			*failed = i;
 			return err;
 		}
 		if (ev->filter) {
@@ -570,6 +684,39 @@ static int open_events(struct session *s)
 		}
 		pr_debug("opened %s on %d CPU(s) x %d thread(s)", ev->name,
 			 perf_cpu_map__nr(s->cpus), perf_thread_map__nr(s->threads));
+	}
+	return 0;
+}
+
+static int open_events(struct session *s)
+{
+	int err, failed;
+
+	err = open_evsels(s, &failed);
+	/*
+	 * A CPU-wide event on a CPU that is offline or not present (one that
+	 * went since target__resolve(), or a hole in a -C list) is refused
+	 * with ENODEV: without such CPUs, start over once, from a new evlist
+	 * (libperf keeps the CPUs it was first given).
+	 */
+	if (err == -ENODEV && failed >= 0) {
+		int changed = drop_offline_cpus(s);
+
+		if (changed < 0)
+			return changed;
+		if (changed) {
+			drop_evlist(s);
+			err = open_evsels(s, &failed);
+		}
+	}
+	if (err) {
+		if (failed >= 0) {
+			const struct sp_event *ev = &s->events[failed];
+
+			limits__explain_open_error(s->prof->name, ev->name, &ev->attr,
+						   s->opts->target.system_wide || ev->cpu_wide, err);
+		}
+		return err;
 	}
 	if (perf_evlist__mmap(s->evlist, (int)s->opts->mmap_pages)) {
 		err = errno ? -errno : -ENOMEM;
@@ -585,20 +732,54 @@ static int open_events(struct session *s)
 	return build_id_index(s);
 }
 
-static int setup_signals(struct session *s)
+static void session_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
+}
+
+/*
+ * The signals that end a run are held from the start of the run until the
+ * session is deleted, and read through a signalfd: one that comes during
+ * setup ends the run as soon as it starts (with a complete, empty report),
+ * and one during the final drain or the report waits instead of killing us
+ * half way through writing an output file. SIGKILL still ends everything.
+ */
+static int block_signals(struct session *s)
 {
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
+	session_signals(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, &s->old_mask))
 		return -errno;
+	s->sig_blocked = true;
 	s->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s->sigfd < 0)
 		return -errno;
+	return 0;
+}
+
+/* Signals that came after the run ended are dropped, not delivered as we go. */
+static void restore_signals(struct session *s)
+{
+	struct signalfd_siginfo si;
+
+	if (s->sigfd >= 0) {
+		while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			pr_debug("signal %u after the run: ignored", si.ssi_signo);
+		close(s->sigfd);
+		s->sigfd = -1;
+	}
+	if (s->sig_blocked)
+		sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+	s->sig_blocked = false;
+}
+
+static int poll_signals(struct session *s)
+{
 	if (perf_evlist__add_pollfd(s->evlist, s->sigfd, NULL, POLLIN,
 				    fdarray_flag__nonfilterable) < 0)
 		return -ENOMEM;
@@ -664,6 +845,17 @@ static int decode(struct session *s, struct queued *q)
 	return record__decode(q->data, &q->rec, format_of, s);
 }
 
+/*
+ * A LOST record says how many records the kernel dropped because the ring
+ * was full; LOST_SAMPLES, samples it could not write. Both are counted by
+ * the ring they were read from (its CPU), as soon as they are read.
+ */
+static void count_loss(struct session *s, int ring_cpu, const struct sp_record *r)
+{
+	losses__add(s->losses, ring_cpu >= 0 ? ring_cpu : (int)r->cpu,
+		    r->type == PERF_RECORD_LOST_SAMPLES, r->lost);
+}
+
 /* Reads every ring to the end; see order.c for why a pass ends with ordered delivery. */
 static void drain(struct session *s)
 {
@@ -696,6 +888,9 @@ static void drain(struct session *s)
 				continue;
 			}
 			stamp(s, &q->rec, ring);
+			if (q->rec.type == PERF_RECORD_LOST ||
+			    q->rec.type == PERF_RECORD_LOST_SAMPLES)
+				count_loss(s, map->cpu.cpu, &q->rec);
 			/*
 			 * A process first seen in a sample (system-wide, it may
 			 * predate the run) is read from /proc now, while it
@@ -753,14 +948,7 @@ static void apply_sideband(struct session *s, const struct sp_record *r)
 		break;
 	}
 	case PERF_RECORD_EXIT:
-		if (r->pid == r->tid)
-			syms__exit(s->syms, r->pid);
-		break;
-	case PERF_RECORD_LOST:
-		s->lost += r->lost;
-		break;
-	case PERF_RECORD_LOST_SAMPLES:
-		s->lost_samples += r->lost;
+		syms__exit(s->syms, r->pid, r->tid, r->time);
 		break;
 	case PERF_RECORD_THROTTLE:
 		s->throttled++;
@@ -805,9 +993,10 @@ static void deliver(void *ctx, uint64_t time, void *item)
 	struct queued *q = item;
 	const struct sp_record *r = &q->rec;
 
-	(void)time;
 	if (!s->prof) /* tearing down */
 		goto out_free;
+	/* Delivered in time order: tasks that exited a while before this record can go. */
+	syms__reap(s->syms, time);
 	if (duplicate(s, q)) {
 		s->nr_dup++;
 		goto out_free;
@@ -842,12 +1031,25 @@ static uint64_t seconds_ns(double sec)
 static void end_child(struct session *s)
 {
 	struct target *t = &s->opts->target;
+	struct timespec tick = { .tv_nsec = 10 * 1000000L };
+	int waited_ms = 0;
 
 	if (t->child <= 0)
 		return;
 	if (waitpid(t->child, NULL, WNOHANG) == 0) {
 		kill(t->child, SIGTERM);
-		waitpid(t->child, NULL, 0);
+		/* A command that ignores SIGTERM must not keep the report from coming. */
+		while (waitpid(t->child, NULL, WNOHANG) == 0) {
+			if (waited_ms >= SESSION_CHILD_TERM_MS) {
+				pr_warn("%s: '%s' did not end %d s after SIGTERM: killed", s->prof->name,
+					t->argv[0], SESSION_CHILD_TERM_MS / 1000);
+				kill(t->child, SIGKILL);
+				waitpid(t->child, NULL, 0);
+				break;
+			}
+			nanosleep(&tick, NULL);
+			waited_ms += 10;
+		}
 	}
 	t->child = 0;
 }
@@ -940,11 +1142,18 @@ int session__run(struct session *s)
 	struct target *t = &s->opts->target;
 	unsigned int user_pages, cg_pages;
 	struct rusage ru_start, ru_end;
+	struct syms_stats st;
 	int err;
 
 	if (!s->prof->setup || !s->prof->sample || !s->prof->report) {
 		pr_warn("%s: profiler lacks setup, sample or report", s->prof->name);
 		return -EINVAL;
+	}
+	err = block_signals(s);
+	if (err) {
+		pr_warn("%s: cannot take signals through a signalfd: %s", s->prof->name,
+			strerror(-err));
+		return err;
 	}
 	/* Forked first, held before exec: setup may then name the command's pid. */
 	if (t->argv) {
@@ -972,7 +1181,7 @@ int session__run(struct session *s)
 	if (!err)
 		err = open_events(s);
 	if (!err)
-		err = setup_signals(s);
+		err = poll_signals(s);
 	if (!err && !s->clockid)
 		measure_clock(s);
 	if (err) {
@@ -990,7 +1199,7 @@ int session__run(struct session *s)
 				perf_evsel__enable(s->events[i].evsel);
 		err = target__start(t);
 		if (err)
-			goto out_restore;
+			return err;
 	} else {
 		perf_evlist__enable(s->evlist);
 	}
@@ -1019,8 +1228,12 @@ int session__run(struct session *s)
 		timeval_seconds(&ru_end.ru_utime) - timeval_seconds(&ru_start.ru_utime),
 		timeval_seconds(&ru_end.ru_stime) - timeval_seconds(&ru_start.ru_stime));
 	callgraph__log_stats(s->cg);
-out_restore:
-	sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+	syms__stats(s->syms, &st);
+	pr_info("process model: %zu address spaces and %zu thread names live, %zu and %zu of "
+		"tasks that exited in the last second; freed after exit: %" PRIu64
+		" address spaces, %" PRIu64 " thread names; %" PRIu64 " KiB with the symbol caches",
+		st.procs, st.comms, st.dead_procs, st.dead_comms, st.freed_procs, st.freed_comms,
+		syms__bytes(s->syms) >> 10);
 	return err;
 }
 
@@ -1067,6 +1280,49 @@ void session__split_chain(struct session *s, const struct sp_record *rec, uint64
 	*nr_user = nu;
 }
 
+static void table_full(void *ctx, const struct stack_table *t)
+{
+	struct session *s = ctx;
+
+	if (s->told_full)
+		return;
+	s->told_full = true;
+	if (stack_table__max_entries(t) && stack_table__nr_entries(t) >= stack_table__max_entries(t))
+		pr_warn("%s: the stack table is full (%zu stacks, --max-stacks): samples of stacks not "
+			"seen before are not counted from now on, and the report says how many "
+			"(raise --max-stacks)",
+			s->prof->name, stack_table__nr_entries(t));
+	else
+		pr_warn("%s: the stack table is full (%zu stacks in %zu bytes): samples of stacks not "
+			"seen before are not counted from now on, and the report says how many",
+			s->prof->name, stack_table__nr_entries(t), stack_table__bytes(t));
+}
+
+struct stack_table *session__stack_table(struct session *s, unsigned int nr_vals)
+{
+	struct stack_table *t = stack_table__new(nr_vals, 0);
+
+	if (t)
+		stack_table__set_limit(t, (size_t)s->opts->max_stacks, table_full, s);
+	return t;
+}
+
+void session__print_dropped(const struct session *s, FILE *f, const struct stack_table *t,
+			    const char *what)
+{
+	uint64_t dropped = t ? stack_table__dropped(t) : 0;
+
+	(void)s;
+	if (!dropped)
+		return;
+	fprintf(f, "# %" PRIu64 " %s not counted: the stack table was full (%zu stack%s",
+		dropped, what, stack_table__nr_entries(t),
+		stack_table__nr_entries(t) == 1 ? "" : "s");
+	if (stack_table__max_entries(t))
+		fprintf(f, ", --max-stacks %zu", stack_table__max_entries(t));
+	fprintf(f, ")\n");
+}
+
 int session__account(struct session *s, struct stack_table *t, const struct sp_record *rec,
 		     const uint64_t *vals)
 {
@@ -1081,12 +1337,55 @@ int session__account(struct session *s, struct stack_table *t, const struct sp_r
 void session__print_losses(const struct session *s, FILE *f, bool always)
 {
 	uint64_t late = order_queue__late(s->queue);
+	uint64_t records = s->losses ? losses__records(s->losses) : 0;
+	uint64_t samples = s->losses ? losses__samples(s->losses) : 0;
 
 	callgraph__print(s->cg, f);
-	if (!always && !s->lost && !s->lost_samples && !s->throttled && !late && !s->nr_bad)
+	if (!always && !records && !samples && !s->throttled && !late && !s->nr_bad)
 		return;
 	fprintf(f,
 		"# lost %" PRIu64 " records, %" PRIu64 " samples; throttled %" PRIu64
 		" times; %" PRIu64 " out of order; %" PRIu64 " undecodable\n",
-		s->lost, s->lost_samples, s->throttled, late, s->nr_bad);
+		records, samples, s->throttled, late, s->nr_bad);
+	if (s->losses)
+		losses__print_by_cpu(s->losses, f);
+}
+
+uint64_t session__lost_on_cpu(const struct session *s, int cpu)
+{
+	return s->losses ? losses__on_cpu(s->losses, cpu) : 0;
+}
+
+const char *session__approx_mark(const struct session *s, uint64_t dropped, char *buf,
+				 size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!session__lost(s) && !dropped)
+		return buf;
+	n += (size_t)snprintf(buf + n, len - n, " [approximate:");
+	if (session__lost(s) && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " records lost",
+				      session__lost(s));
+	if (dropped && n < len)
+		snprintf(buf + n, len - n, "%s %" PRIu64 " not counted, stack table full%s",
+			 session__lost(s) ? "," : "", dropped, "]");
+	else if (n < len)
+		snprintf(buf + n, len - n, "]");
+	return buf;
+}
+
+void session__warn_losses(const struct session *s, const char *what, const char *hint)
+{
+	unsigned int pages = s->opts->mmap_pages;
+	char cpus[256];
+
+	if (!session__lost(s))
+		return;
+	losses__cpus_text(s->losses, cpus, sizeof(cpus));
+	pr_warn("%s: %" PRIu64 " records lost (%s): the ring buffers filled up, %s are "
+		"approximate; raise -m (now %u page%s per CPU, try -m %u)%s%s",
+		s->prof->name, session__lost(s), cpus, what, pages, pages == 1 ? "" : "s",
+		pages < (1U << 18) ? pages * 4 : pages, hint ? " " : "", hint ? hint : "");
 }

@@ -42,6 +42,7 @@ struct sp_opts {
 	struct svg_opts svg; /* --title, --width, --reverse, --min-width of -o FILE.svg */
 	unsigned int mmap_pages; /* -m, per ring, power of two; 0 = the profiler's default */
 	unsigned int top; /* --top rows in tables */
+	uint64_t max_stacks; /* --max-stacks: stacks per table, beyond which samples are dropped */
 	const char *kallsyms; /* --kallsyms file, NULL = /proc/kallsyms */
 	bool no_demangle;     /* --no-demangle */
 	bool inline_frames;   /* --inline */
@@ -121,17 +122,54 @@ void session__split_chain(struct session *s, const struct sp_record *rec, uint64
  */
 void session__default_mmap_pages(struct session *s, unsigned int pages);
 
+/*
+ * A stack table with @nr_vals counters for a profiler, bounded by
+ * --max-stacks (and the table's byte bound): the first sample it refuses
+ * gets one warning for the whole session, and each refusal is counted
+ * (stack_table__dropped()). NULL with errno on failure.
+ */
+struct stack_table *session__stack_table(struct session *s, unsigned int nr_vals);
+
+/*
+ * Writes "# N WHAT not counted: the stack table was full (M stacks,
+ * --max-stacks L)" to @f when @t refused any addition; nothing otherwise.
+ * (Its header's approximate mark comes from session__approx_mark().)
+ */
+void session__print_dropped(const struct session *s, FILE *f, const struct stack_table *t,
+			    const char *what);
+
 /* Adds a sample's stack to @t with @vals, naming the thread through the model. */
 int session__account(struct session *s, struct stack_table *t, const struct sp_record *rec,
 		     const uint64_t *vals);
 
 /*
- * Writes the loss summary (lost records, lost samples, throttles) to @f.
+ * Writes the loss summary (lost records, lost samples, throttles) to @f,
+ * then, when records or samples were lost, which CPUs' rings lost them:
+ *   # lost 1234 records, 0 samples; throttled 0 times; 0 out of order; 0 undecodable
+ *   # lost 1200 records on CPU 0, 34 on CPU 1
  * Prints nothing when everything is zero unless @always. Frames lost count
  * too: a line says how many user stacks were cut short, when there were any
  * user stacks.
  */
 void session__print_losses(const struct session *s, FILE *f, bool always);
+/* Records and samples the kernel lost, in all, and on the ring of @cpu. */
 uint64_t session__lost(const struct session *s);
+uint64_t session__lost_on_cpu(const struct session *s, int cpu);
+
+/*
+ * The mark a report header ends with when its numbers undercount: records
+ * were lost, or @dropped additions were refused by a full stack table:
+ * " [approximate: 1234 records lost, 56 not counted, stack table full]".
+ * "" when neither. Written into @buf (of @len bytes), which is returned.
+ */
+const char *session__approx_mark(const struct session *s, uint64_t dropped, char *buf,
+				 size_t len);
+
+/*
+ * When records were lost, one warning: how many, on which CPUs, that @what
+ * (e.g. "sample counts") are approximate, and the -m to try; @hint (NULL
+ * for none) adds the profiler's own advice, e.g. "or lower -F".
+ */
+void session__warn_losses(const struct session *s, const char *what, const char *hint);
 
 #endif

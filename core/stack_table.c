@@ -52,7 +52,12 @@ struct stack_table {
 	struct chunk *chunks; /* newest first; entries are only carved from the head */
 	size_t chunk_bytes;   /* sum of malloc'd chunk sizes, headers included */
 	size_t max_bytes;
+	size_t max_entries; /* 0 = no bound but bytes */
 	uint64_t dropped;
+	/* Told once, at the first refusal (stack_table__set_limit). */
+	void (*full)(void *ctx, const struct stack_table *t);
+	void *full_ctx;
+	bool full_told;
 	bool grow_refused; /* the bound forbade a bigger bucket array once */
 };
 
@@ -326,9 +331,16 @@ struct stack_entry *stack_table__get(struct stack_table *t, uint32_t pid, uint32
 	hash = key_hash(pid, tid, key, kernel, nr_kernel, user, nr_user);
 	e = lookup(t, hash, pid, tid, key, kernel, nr_kernel, user, nr_user);
 	if (!e) {
-		e = chunk_alloc(t, entry_size(t->nr_vals, nr_kernel, nr_user), &err);
+		if (t->max_entries && t->nr_entries >= t->max_entries)
+			err = -ENOSPC;
+		else
+			e = chunk_alloc(t, entry_size(t->nr_vals, nr_kernel, nr_user), &err);
 		if (!e) {
 			t->dropped++;
+			if (t->full && !t->full_told) {
+				t->full_told = true;
+				t->full(t->full_ctx, t);
+			}
 			errno = -err;
 			return NULL;
 		}
@@ -382,6 +394,19 @@ size_t stack_table__nr_entries(const struct stack_table *t)
 size_t stack_table__max_bytes(const struct stack_table *t)
 {
 	return t->max_bytes;
+}
+
+size_t stack_table__max_entries(const struct stack_table *t)
+{
+	return t->max_entries;
+}
+
+void stack_table__set_limit(struct stack_table *t, size_t max_entries,
+			    void (*full)(void *ctx, const struct stack_table *t), void *ctx)
+{
+	t->max_entries = max_entries;
+	t->full = full;
+	t->full_ctx = ctx;
 }
 
 uint64_t stack_table__dropped(const struct stack_table *t)

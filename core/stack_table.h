@@ -18,7 +18,8 @@ struct stack_entry;
 /*
  * Creates a table whose entries carry @nr_vals counters (1..STACK_TABLE_MAX_VALS).
  * @max_bytes bounds the memory of entries plus buckets; 0 means the default
- * (256 MiB). Returns NULL and sets errno on failure.
+ * (256 MiB); stack_table__set_limit() also bounds the number of stacks.
+ * Returns NULL and sets errno on failure.
  */
 struct stack_table *stack_table__new(unsigned int nr_vals, size_t max_bytes);
 void stack_table__delete(struct stack_table *t);
@@ -55,6 +56,15 @@ struct stack_entry *stack_table__find(struct stack_table *t, uint32_t pid, uint3
 				      const char *comm,
 				      const uint64_t *kernel, uint32_t nr_kernel,
 				      const uint64_t *user, uint32_t nr_user);
+
+/*
+ * Bounds the table to @max_entries stacks (0: only the byte bound), and
+ * names a function called once, at the first addition the table refuses
+ * (either bound), with @ctx. NULL @full: nobody is told.
+ */
+void stack_table__set_limit(struct stack_table *t, size_t max_entries,
+			    void (*full)(void *ctx, const struct stack_table *t), void *ctx);
+size_t stack_table__max_entries(const struct stack_table *t);
 
 /* Removes every entry and zeroes the dropped count (keeps the bucket array). */
 void stack_table__reset(struct stack_table *t);

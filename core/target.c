@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "target.h"
 #include "log.h"
+#include "trace/reaper.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -11,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -356,6 +359,8 @@ int target__fork(struct target *t)
 		signal(SIGPIPE, SIG_DFL);
 		close(go[1]);
 		close(errp[0]);
+		/* Only stackprof may keep the reaper waiting: the command must not hold its pipe. */
+		reaper__close_inherited();
 		/* Wait until the events are open: EOF without a byte means "give up". */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
@@ -414,6 +419,48 @@ void target__abort(struct target *t)
 		waitpid(t->child, NULL, 0);
 		t->child = 0;
 	}
+}
+
+bool target__cpu_forced_offline(int cpu)
+{
+	const char *forced = getenv("STACKPROF_FORCE_ENODEV_CPU");
+	bool hit = false;
+	char err[64];
+	int *cpus;
+	size_t nr;
+
+	if (!forced || !*forced || target__parse_cpus(forced, MAX_CPUS - 1, &cpus, &nr, err,
+							sizeof(err)))
+		return false;
+	for (size_t i = 0; i < nr; i++)
+		hit |= cpus[i] == cpu;
+	free(cpus);
+	return hit;
+}
+
+/*
+ * Asked with a CPU-wide software dummy event, the cheapest there is: the
+ * kernel refuses a CPU-wide event with ENODEV on a CPU that is offline or
+ * not present.
+ */
+bool target__cpu_usable(int cpu)
+{
+	struct perf_event_attr a = {
+		.size = sizeof(a),
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_DUMMY,
+		.disabled = 1,
+	};
+	int fd;
+
+	if (target__cpu_forced_offline(cpu))
+		return false;
+	fd = (int)syscall(SYS_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	return errno != ENODEV;
 }
 
 void target__free(struct target *t)

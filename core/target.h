@@ -56,6 +56,18 @@ int target__start(struct target *t);
 /* Kills and reaps a child that never started (error paths). */
 void target__abort(struct target *t);
 
+/*
+ * Whether CPU @cpu can take events now: false when it is offline or not
+ * present (a CPU-wide event there is refused with ENODEV), or when the
+ * environment variable STACKPROF_FORCE_ENODEV_CPU (a CPU list, e.g. "1")
+ * names it, so tests can take a CPU "offline" without touching the system.
+ * Other refusals (e.g. EACCES for a user who may only watch tasks) count
+ * as usable: the real events explain them.
+ */
+bool target__cpu_usable(int cpu);
+/* Whether STACKPROF_FORCE_ENODEV_CPU names @cpu. */
+bool target__cpu_forced_offline(int cpu);
+
 void target__free(struct target *t);
 
 #endif

@@ -461,7 +461,7 @@ static int iowrite_setup(struct session *s)
 			"entry is the entry path): drop --kernel-only");
 		return -EINVAL;
 	}
-	io.io = stack_table__new(NR_VALS, 0);
+	io.io = session__stack_table(s, NR_VALS);
 	io.calls = tid_table__new(sizeof(struct call));
 	io.fdcalls = tid_table__new(sizeof(struct fd_call));
 	io.fds = fdnames__new(session__syms(s));
@@ -469,7 +469,7 @@ static int iowrite_setup(struct session *s)
 	if (!io.io || !io.calls || !io.fdcalls || !io.fds || !io.file_idx)
 		return -ENOMEM;
 	if (o->interval > 0) {
-		io.io_iv = stack_table__new(NR_VALS, 0);
+		io.io_iv = session__stack_table(s, NR_VALS);
 		if (!io.io_iv)
 			return -ENOMEM;
 	}
@@ -938,12 +938,12 @@ static void print_stacks(struct session *s, struct stack_table *t, FILE *f)
 	emit__table(f, t, session__syms(s), &eo);
 }
 
-static void print_totals(const char *what, const uint64_t *v, double secs)
+static void print_totals(const char *what, const uint64_t *v, double secs, const char *mark)
 {
 	printf("# %s: %llu bytes written of %llu requested in %llu calls (%llu failed) over %.2f s "
-	       "(values in bytes)\n",
+	       "(values in bytes)%s\n",
 	       what, (unsigned long long)v[VAL_WRITTEN], (unsigned long long)v[VAL_REQUESTED],
-	       (unsigned long long)v[VAL_CALLS], (unsigned long long)v[VAL_FAILED], secs);
+	       (unsigned long long)v[VAL_CALLS], (unsigned long long)v[VAL_FAILED], secs, mark);
 }
 
 static void table_totals(const struct stack_table *t, uint64_t *v)
@@ -960,7 +960,7 @@ static void iowrite_tick(struct session *s)
 	io.ticks++;
 	table_totals(io.io_iv, v);
 	snprintf(what, sizeof(what), "iowrite live %u", io.ticks);
-	print_totals(what, v, session__opts(s)->interval);
+	print_totals(what, v, session__opts(s)->interval, "");
 	session__print_losses(s, stdout, false);
 	print_stacks(s, io.io_iv, stdout);
 	putchar('\n');
@@ -1033,15 +1033,15 @@ static int iowrite_report(struct session *s)
 	const struct sp_opts *o = session__opts(s);
 	double secs = (double)(session__end_time(s) - session__start_time(s)) / 1e9;
 	uint64_t v[NR_VALS], pending = in_progress();
+	char mark[128];
 	int err = 0;
 
 	table_totals(io.io, v);
-	print_totals("iowrite", v, secs);
+	print_totals("iowrite", v, secs,
+		     session__approx_mark(s, stack_table__dropped(io.io), mark, sizeof(mark)));
 	session__print_losses(s, stdout, false);
-	if (session__lost(s))
-		pr_warn("iowrite: %llu events were lost: byte counts are incomplete; raise -m or "
-			"narrow the targets",
-			(unsigned long long)session__lost(s));
+	session__print_dropped(s, stdout, io.io, "calls");
+	session__warn_losses(s, "byte counts", "or narrow the targets");
 	print_stacks(s, io.io, stdout);
 	print_syscalls();
 	if (io.by_file)

@@ -301,7 +301,7 @@ static int memleak_setup(struct session *s)
 	session__default_mmap_pages(s, 1024);
 	pr_info("memleak: probing %s (%s)", mem.lib,
 		uprobe__use_pmu() ? "uprobe PMU" : "tracefs uprobe_events");
-	mem.stacks = stack_table__new(1, 0);
+	mem.stacks = session__stack_table(s, 1);
 	mem.outstanding = u64map__new();
 	mem.threads = tid_table__new(sizeof(struct thread));
 	if (!mem.stacks || !mem.outstanding || !mem.threads)
@@ -607,20 +607,21 @@ static int memleak_report(struct session *s)
 	const struct sp_opts *o = session__opts(s);
 	double secs = (double)(session__end_time(s) - session__start_time(s)) / 1e9;
 	struct stack_table *t = outstanding_table(session__end_time(s));
-	char older[64];
+	char older[64], mark[128];
 	int err = 0;
 
 	if (!t)
 		return -ENOMEM;
 	older_text(older, sizeof(older));
 	printf("# memleak: %llu bytes outstanding in %llu allocations over %.2f s (values in "
-	       "bytes)%s\n",
+	       "bytes)%s%s\n",
 	       (unsigned long long)stack_table__total(t, VAL_BYTES),
-	       (unsigned long long)stack_table__total(t, VAL_COUNT), secs, older);
+	       (unsigned long long)stack_table__total(t, VAL_COUNT), secs, older,
+	       session__approx_mark(s, stack_table__dropped(mem.stacks) + stack_table__dropped(t),
+				    mark, sizeof(mark)));
 	session__print_losses(s, stdout, false);
-	if (session__lost(s))
-		pr_warn("memleak: %llu events were lost: the report may be inexact (raise -m)",
-			(unsigned long long)session__lost(s));
+	session__print_dropped(s, stdout, mem.stacks, "allocations");
+	session__warn_losses(s, "outstanding bytes", NULL);
 	if (log_verbosity >= LOG_INFO)
 		printf("# memleak totals: %llu allocations, %llu frees, %llu bytes allocated, %llu "
 		       "bytes freed, %llu frees of unknown pointers\n",

@@ -259,14 +259,14 @@ static int offcpu_setup(struct session *s)
 	off.context_switch = features__has(FEAT_CONTEXT_SWITCH);
 	attr.context_switch = off.context_switch;
 
-	off.blocked = stack_table__new(NR_VALS, 0);
-	off.runq = stack_table__new(NR_VALS, 0);
+	off.blocked = session__stack_table(s, NR_VALS);
+	off.runq = session__stack_table(s, NR_VALS);
 	off.pend = tid_table__new(sizeof(struct pending));
 	if (!off.blocked || !off.runq || !off.pend)
 		return -ENOMEM;
 	if (o->interval > 0) {
-		off.blocked_iv = stack_table__new(NR_VALS, 0);
-		off.runq_iv = stack_table__new(NR_VALS, 0);
+		off.blocked_iv = session__stack_table(s, NR_VALS);
+		off.runq_iv = session__stack_table(s, NR_VALS);
 		if (!off.blocked_iv || !off.runq_iv)
 			return -ENOMEM;
 	}
@@ -529,19 +529,22 @@ static int offcpu_report(struct session *s)
 	double secs = (double)(session__end_time(s) - session__start_time(s)) / 1e9;
 	struct still_row *still;
 	size_t nr_still;
+	char mark[128];
 	int err = 0;
 
 	/* Charged first, so the totals and the folded file include them. */
 	still = charge_still_blocked(s, &nr_still);
 	printf("# offcpu: %llu us off-CPU in %llu blockings over %.2f s (states %s; values in "
-	       "microseconds)\n",
+	       "microseconds)%s\n",
 	       (unsigned long long)(stack_table__total(off.blocked, VAL_NS) / 1000),
-	       (unsigned long long)stack_table__total(off.blocked, VAL_COUNT), secs, states_text());
+	       (unsigned long long)stack_table__total(off.blocked, VAL_COUNT), secs, states_text(),
+	       session__approx_mark(s, stack_table__dropped(off.blocked) +
+				       (off.runq ? stack_table__dropped(off.runq) : 0),
+				    mark, sizeof(mark)));
 	session__print_losses(s, stdout, false);
-	if (session__lost(s))
-		pr_warn("offcpu: %llu events were lost: blocked times are incomplete; raise -m or "
-			"narrow the targets",
-			(unsigned long long)session__lost(s));
+	session__print_dropped(s, stdout, off.blocked, "blockings");
+	session__print_dropped(s, stdout, off.runq, "run-queue waits");
+	session__warn_losses(s, "blocked times", "or narrow the targets");
 	if (off.unknown_state)
 		pr_warn("offcpu: %llu switch-outs had a prev_state this kernel's format did not "
 			"explain",

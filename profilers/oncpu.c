@@ -118,11 +118,11 @@ static int oncpu_setup(struct session *s)
 	}
 	pr_info("oncpu: sampling %s at %llu Hz", oncpu.event, (unsigned long long)oncpu.freq);
 
-	oncpu.total = stack_table__new(1, 0);
+	oncpu.total = session__stack_table(s, 1);
 	if (!oncpu.total)
 		return -errno;
 	if (o->interval > 0) {
-		oncpu.interval = stack_table__new(1, 0);
+		oncpu.interval = session__stack_table(s, 1);
 		if (!oncpu.interval)
 			return -errno;
 	}
@@ -172,18 +172,16 @@ static int oncpu_report(struct session *s)
 {
 	const struct sp_opts *o = session__opts(s);
 	double secs = (double)(session__end_time(s) - session__start_time(s)) / 1e9;
+	char mark[128];
 	int err = 0;
 
-	printf("# oncpu: %llu samples of %s at %llu Hz over %.2f s%s\n",
+	printf("# oncpu: %llu samples of %s at %llu Hz over %.2f s%s%s\n",
 	       (unsigned long long)stack_table__total(oncpu.total, 0), oncpu.event,
-	       (unsigned long long)oncpu.freq, secs, o->callchain ? ", with call chains" : "");
+	       (unsigned long long)oncpu.freq, secs, o->callchain ? ", with call chains" : "",
+	       session__approx_mark(s, stack_table__dropped(oncpu.total), mark, sizeof(mark)));
 	session__print_losses(s, stdout, false);
-	if (session__lost(s))
-		pr_warn("oncpu: %llu events were lost: the profile undercounts; raise -m or lower -F",
-			(unsigned long long)session__lost(s));
-	if (stack_table__dropped(oncpu.total))
-		pr_warn("oncpu: the stack table was full: %llu samples were not counted",
-			(unsigned long long)stack_table__dropped(oncpu.total));
+	session__print_dropped(s, stdout, oncpu.total, "samples");
+	session__warn_losses(s, "sample counts", "or lower -F");
 	pr_info("oncpu: stack table: %zu stacks, %zu bytes of %zu", stack_table__nr_entries(oncpu.total),
 		stack_table__bytes(oncpu.total), stack_table__max_bytes(oncpu.total));
 	print_table(s, oncpu.total, stdout);
@@ -222,7 +220,8 @@ const struct profiler oncpu_profiler = {
 		    "  stackprof oncpu -F 997 -g -C 0-1               # some CPUs\n"
 		    "  stackprof oncpu -F 997 -g -- ./myprog args     # launch and profile a command\n"
 		    "  stackprof oncpu -F 997 -g -i 2                 # live top-N table every 2 s\n"
-		    "  stackprof oncpu -F 997 --call-graph dwarf -- ./myprog  # no frame pointers\n",
+		    "  stackprof oncpu -F 997 --call-graph dwarf -- ./myprog  # no frame pointers\n"
+		    "  stackprof oncpu -F 997 -g -d 3600 --max-stacks 200000 -o day.folded\n",
 	.options = oncpu_options,
 	.parse_option = oncpu_parse_option,
 	.setup = oncpu_setup,

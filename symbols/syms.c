@@ -40,6 +40,16 @@
  */
 #define REFRESH_INTERVAL_NS (100 * 1000000ULL)
 
+/*
+ * How long, in record time, the model of an exited process or thread is
+ * kept before it is freed: records stamped before the exit can still be
+ * delivered a little after it (late ones, see core/order.c), and a task's
+ * last context switch comes after its EXIT record.
+ */
+#define DEAD_GRACE_NS 1000000000ULL
+/* Keys of the dead map: a process's address space, or a thread's name. */
+#define DEAD_TID_BIT (1ULL << 32)
+
 static const char unknown[] = "[unknown]";
 
 /* Strings owned by the symbolizer, allocated in chunks and never moved or freed before the end. */
@@ -47,6 +57,12 @@ struct arena_chunk {
 	struct arena_chunk *next;
 	size_t used, size;
 	char data[];
+};
+
+/* One exit, waiting out DEAD_GRACE_NS. */
+struct grave {
+	uint64_t key; /* pid, or tid | DEAD_TID_BIT */
+	uint64_t time;
 };
 
 struct syms {
@@ -72,6 +88,17 @@ struct syms {
 	bool proc_refresh;	     /* no mmap records: /proc is the only source */
 	struct u64map *refreshed;    /* pid -> CLOCK_MONOTONIC ns of its last re-read */
 	uint64_t nr_refreshes;
+	char *free_comms; /* comm slots of reaped threads, chained through their first bytes */
+
+	/*
+	 * Exited processes and threads: the dead map says when each died (a
+	 * fork or a new name brings it back), the graves queue them in exit
+	 * order, so the oldest are freed first once their grace is over.
+	 */
+	struct u64map *dead;
+	struct grave *graves; /* a ring of cap_graves */
+	size_t first_grave, nr_graves, cap_graves;
+	uint64_t nr_freed_procs, nr_freed_comms;
 };
 
 /* What syms__user_frames() found for one location, kept in the arena. */
@@ -117,8 +144,9 @@ struct syms *syms__new(const char *kallsyms)
 	s->label_ids = u64map__new();
 	s->refreshed = u64map__new();
 	s->maps_gens = u64map__new();
+	s->dead = u64map__new();
 	if (!s->kallsyms_path || !s->dsos || !s->procs || !s->comms || !s->user_names ||
-	    !s->kernel_names || !s->label_ids || !s->refreshed || !s->maps_gens) {
+	    !s->kernel_names || !s->label_ids || !s->refreshed || !s->maps_gens || !s->dead) {
 		syms__delete(s);
 		errno = ENOMEM;
 		return NULL;
@@ -151,6 +179,8 @@ void syms__delete(struct syms *s)
 	u64map__delete(s->user_frames);
 	u64map__delete(s->refreshed);
 	u64map__delete(s->maps_gens);
+	u64map__delete(s->dead);
+	free(s->graves);
 	free(s->labels);
 	dsos__delete(s->dsos);
 	kallsyms__delete(s->ksyms);
@@ -286,6 +316,8 @@ void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
 	}
 	old = proc_get(s, pid, &tried);
 	child = parent ? addrspace__clone(parent) : NULL;
+	/* A new process: whatever died under this pid is not its model. */
+	u64map__del(s->dead, pid);
 	/* Whatever we held for @pid belonged to an earlier process with that pid. */
 	if (u64map__put(s->procs, pid, child ? (uintptr_t)child : PROC_UNSEEN)) {
 		addrspace__delete(child);
@@ -309,11 +341,124 @@ void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
 	}
 }
 
-void syms__exit(struct syms *s, uint32_t pid)
+/* Queues @key, dead at @time, for syms__reap(). */
+static void bury(struct syms *s, uint64_t key, uint64_t time)
 {
-	/* Nothing to drop: samples taken before the exit are named after it. */
-	(void)s;
+	if (s->nr_graves == s->cap_graves) {
+		size_t cap = s->cap_graves ? 2 * s->cap_graves : 256;
+		struct grave *g = malloc(cap * sizeof(*g));
+
+		/* Without room the model is kept: more memory, never a wrong name. */
+		if (!g)
+			return;
+		for (size_t i = 0; i < s->nr_graves; i++)
+			g[i] = s->graves[(s->first_grave + i) % s->cap_graves];
+		free(s->graves);
+		s->graves = g;
+		s->first_grave = 0;
+		s->cap_graves = cap;
+	}
+	if (u64map__put(s->dead, key, time))
+		return;
+	s->graves[(s->first_grave + s->nr_graves) % s->cap_graves] = (struct grave){key, time};
+	s->nr_graves++;
+}
+
+void syms__exit(struct syms *s, uint32_t pid, uint32_t tid, uint64_t time)
+{
+	/*
+	 * Not freed yet: samples taken before the exit may still come (see
+	 * DEAD_GRACE_NS). Stacks already stored need nothing from the model:
+	 * their user frames are locations, their thread names copied.
+	 */
+	bury(s, tid | DEAD_TID_BIT, time);
+	if (pid == tid)
+		bury(s, pid, time);
+}
+
+/* Frees what @key named, if it is still the thing that died at @time. */
+static void free_dead(struct syms *s, uint64_t key, uint64_t time)
+{
+	uint64_t died, val;
+
+	if (!u64map__get(s->dead, key, &died) || died != time)
+		return; /* back to life, or dead again later (its own grave comes) */
+	u64map__del(s->dead, key);
+	if (key & DEAD_TID_BIT) {
+		uint64_t tid = key & ~DEAD_TID_BIT;
+
+		if (u64map__get(s->comms, tid, &val)) {
+			char *slot = (char *)(uintptr_t)val;
+
+			u64map__del(s->comms, tid);
+			/* Slots live in the arena: a free one is kept for the next thread. */
+			memcpy(slot, &s->free_comms, sizeof(s->free_comms));
+			s->free_comms = slot;
+			s->nr_freed_comms++;
+		}
+		return;
+	}
+	if (u64map__get(s->procs, key, &val)) {
+		u64map__del(s->procs, key);
+		free_addrspace(NULL, key, val);
+		if (val != PROC_UNREADABLE && val != PROC_UNSEEN)
+			s->nr_freed_procs++;
+	}
+}
+
+void syms__reap(struct syms *s, uint64_t now)
+{
+	while (s->nr_graves) {
+		struct grave *g = &s->graves[s->first_grave];
+
+		if (g->time + DEAD_GRACE_NS > now)
+			break;
+		free_dead(s, g->key, g->time);
+		s->first_grave = (s->first_grave + 1) % s->cap_graves;
+		s->nr_graves--;
+	}
+}
+
+static void count_addrspace(void *ctx, uint64_t pid, uint64_t val)
+{
+	size_t *n = ctx;
+
 	(void)pid;
+	if (val != PROC_UNREADABLE && val != PROC_UNSEEN)
+		(*n)++;
+}
+
+struct count_dead {
+	const struct syms *s;
+	struct syms_stats *st;
+};
+
+static void count_dead(void *ctx, uint64_t key, uint64_t time)
+{
+	struct count_dead *c = ctx;
+	uint64_t val;
+
+	(void)time;
+	if (key & DEAD_TID_BIT) {
+		c->st->dead_comms++;
+	} else if (u64map__get(c->s->procs, key, &val) && val != PROC_UNREADABLE &&
+		   val != PROC_UNSEEN) {
+		c->st->dead_procs++;
+	}
+}
+
+void syms__stats(const struct syms *s, struct syms_stats *st)
+{
+	struct count_dead c = {s, st};
+
+	memset(st, 0, sizeof(*st));
+	u64map__for_each(s->procs, count_addrspace, &st->procs);
+	st->comms = u64map__nr(s->comms);
+	u64map__for_each(s->dead, count_dead, &c);
+	st->procs -= st->dead_procs;
+	st->comms -= st->dead_comms < st->comms ? st->dead_comms : st->comms;
+	st->freed_procs = s->nr_freed_procs;
+	st->freed_comms = s->nr_freed_comms;
 }
 
 /* Copies at most COMM_LEN - 1 bytes of @src into @dst, replacing control bytes. */
@@ -336,7 +481,12 @@ static char *comm_slot(struct syms *s, uint32_t tid)
 
 	if (u64map__get(s->comms, tid, &val))
 		return (char *)(uintptr_t)val;
-	slot = arena_alloc(s, COMM_LEN);
+	if (s->free_comms) {
+		slot = s->free_comms;
+		memcpy(&s->free_comms, slot, sizeof(s->free_comms));
+	} else {
+		slot = arena_alloc(s, COMM_LEN);
+	}
 	if (!slot)
 		return NULL;
 	slot[0] = '\0';
@@ -351,6 +501,8 @@ void syms__set_comm(struct syms *s, uint32_t tid, const char *comm)
 
 	if (!comm)
 		return;
+	/* Named anew (a new thread, an exec): a live thread, whatever died under its tid. */
+	u64map__del(s->dead, tid | DEAD_TID_BIT);
 	slot = comm_slot(s, tid);
 	if (slot)
 		comm_copy(slot, comm);
@@ -991,6 +1143,7 @@ uint64_t syms__bytes(const struct syms *s)
 	bytes += u64map__bytes(s->label_ids) + s->cap_labels * sizeof(*s->labels);
 	bytes += u64map__bytes(s->refreshed);
 	bytes += u64map__bytes(s->maps_gens);
+	bytes += u64map__bytes(s->dead) + s->cap_graves * sizeof(*s->graves);
 	u64map__for_each(s->procs, add_addrspace_bytes, &bytes);
 	bytes += dsos__bytes(s->dsos);
 	bytes += kallsyms__bytes(s->ksyms);

@@ -105,8 +105,26 @@ void syms__exec(struct syms *s, uint32_t pid);
  * (@ppid is read from /proc if never seen) and the name of @ppid's main thread.
  */
 void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid);
-/* @pid exited. Its mappings stay, so its stacks can still be named. */
-void syms__exit(struct syms *s, uint32_t pid);
+/*
+ * Thread @tid of process @pid exited at @time (record time, ns); @pid itself
+ * when @tid == @pid. Its name, and a process's address space, are freed by
+ * the first syms__reap() a second after: stacks stored before then need
+ * neither (user frames are locations, names are copied), and a long run
+ * that sees thousands of processes come and go keeps only the live ones.
+ * A fork or a new name for the same id in the meantime keeps it.
+ */
+void syms__exit(struct syms *s, uint32_t pid, uint32_t tid, uint64_t time);
+
+/* Frees the models of the tasks that exited more than a second before @now. */
+void syms__reap(struct syms *s, uint64_t now);
+
+/* What the model holds, for -v. */
+struct syms_stats {
+	size_t procs, comms; /* address spaces and thread names of live tasks */
+	size_t dead_procs, dead_comms; /* of tasks that exited, waiting out their second */
+	uint64_t freed_procs, freed_comms; /* freed after their exit, so far */
+};
+void syms__stats(const struct syms *s, struct syms_stats *st);
 
 /* Thread names. */
 void syms__set_comm(struct syms *s, uint32_t tid, const char *comm);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "trace/reaper.h"
 #include "trace/tracefs.h"
 
 #define DYNEVENT_GROUP_PREFIX "stackprof_"
@@ -120,12 +121,51 @@ static int dynevent__write_cmd(const char *file, const char *cmd)
 	return err;
 }
 
+/* The command that removes @group/@event, without its newline. */
+static void dynevent__undo_cmd(const char *group, const char *event, char *cmd, size_t len)
+{
+	snprintf(cmd, len, "-:%s/%s", group, event);
+}
+
 static int dynevent__remove(const char *file, const char *group, const char *event)
 {
 	char cmd[2 * DYNEVENT_NAME_MAX + 8];
+	size_t n;
 
-	snprintf(cmd, sizeof(cmd), "-:%s/%s\n", group, event);
+	dynevent__undo_cmd(group, event, cmd, sizeof(cmd) - 1);
+	n = strlen(cmd);
+	cmd[n] = '\n';
+	cmd[n + 1] = '\0';
 	return dynevent__write_cmd(file, cmd);
+}
+
+/*
+ * Tells the reaper (trace/reaper.h) how to remove @group/@event should we
+ * die first (@add), or that it is gone (!@add). Without a reaper a killed
+ * run's events stay until the next run's dynevent__cleanup_stale().
+ */
+static int dynevent__tell_reaper(const char *file, const char *group, const char *event, bool add)
+{
+	static bool warned;
+	char path[PATH_MAX], cmd[2 * DYNEVENT_NAME_MAX + 8];
+	int err;
+
+	err = tracefs__file(file, path, sizeof(path));
+	if (err)
+		return err;
+	dynevent__undo_cmd(group, event, cmd, sizeof(cmd));
+	if (!add) {
+		reaper__forget(path, cmd);
+		return 0;
+	}
+	err = reaper__add(path, cmd);
+	if (err && !warned) {
+		warned = true;
+		pr_warn("%.*s: cannot start the process that removes our events if stackprof is "
+			"killed: %s (a killed run's events are removed by the next run)",
+			DYNEVENT_KIND(file), strerror(-err));
+	}
+	return err;
 }
 
 const char *dynevent__hint(int err)
@@ -217,7 +257,11 @@ int dynevent__create(const char *file, const char *type, const char *name, const
 			err = -ENAMETOOLONG;
 			break;
 		}
+		/* Told first: a kill between the two would otherwise leave the event unknown. */
+		dynevent__tell_reaper(file, group, event, true);
 		err = dynevent__write_cmd(file, cmd);
+		if (err)
+			dynevent__tell_reaper(file, group, event, false);
 	}
 	free(cmd);
 	if (err)
@@ -240,6 +284,7 @@ int dynevent__delete(const char *file, const char *event)
 	err = dynevent__remove(file, group, event);
 	if (err && err != -ENOENT)
 		return err;
+	dynevent__tell_reaper(file, group, event, false);
 	for (i = 0; i < dyn.nr_events; i++) {
 		if (!strcmp(dyn.events[i].name, event) && !strcmp(dyn.events[i].file, file)) {
 			dynevent__forget(i);
@@ -289,6 +334,7 @@ static void dynevent__remove_own(const char *file)
 		/* ENOENT: someone removed it already, which is what we wanted. */
 		if (!err || err == -ENOENT) {
 			pr_debug("%.*s: removed %s/%s", DYNEVENT_KIND(ev->file), group, ev->name);
+			dynevent__tell_reaper(ev->file, group, ev->name, false);
 			dynevent__forget(i);
 			continue;
 		}
@@ -310,6 +356,15 @@ static void dynevent__remove_own(const char *file)
 		dyn.events = NULL;
 		dyn.cap_events = 0;
 	}
+	/*
+	 * With nothing left the reaper has nothing to do: it exits at once and
+	 * is waited for. At the end (dynevent__cleanup) with events still in
+	 * use, it is left to retry them after we are gone.
+	 */
+	if (!dyn.nr_events)
+		reaper__stop(true);
+	else if (!file)
+		reaper__stop(false);
 }
 
 void dynevent__cleanup(void)

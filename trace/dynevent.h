@@ -1,7 +1,8 @@
 /*
  * tracefs dynamic events (uprobe_events, kprobe_events) in a group named
- * after this process, "stackprof_<pid>": created on demand, removed on exit
- * and, when a run was killed, by the next run.
+ * after this process, "stackprof_<pid>": created on demand, removed on exit,
+ * when the process is killed by the reaper it starts with the first event
+ * (trace/reaper.h), and, should that fail too, by the next run.
  */
 #ifndef STACKPROF_DYNEVENT_H
 #define STACKPROF_DYNEVENT_H
@@ -47,8 +48,9 @@ int dynevent__id(const char *group, const char *event, uint64_t *id);
 const char *dynevent__hint(int err);
 
 /*
- * Removes every event this process created, in every file. Safe to call
- * twice: an event that cannot go yet (in use) is kept for the next call. A
+ * Removes every event this process created, in every file, and stops the
+ * reaper (which retries what is still in use for up to 10 s). Safe to
+ * call twice: an event that cannot go yet is kept for the next call. A
  * forked child removes none of its parent's events.
  */
 void dynevent__cleanup(void);

@@ -45,10 +45,11 @@ bench_require() {
 }
 
 # Events a run lost: bench_lost_stackprof LOG sums stackprof's `# lost R
-# records, S samples` line in LOG; bench_lost_perf DATA sums perf's
-# PERF_RECORD_LOST counts in perf.data file DATA.
+# records, S samples` line in LOG (not the per-CPU lines after it, `# lost R
+# records on CPU 0, ...`, which split the same counts); bench_lost_perf DATA
+# sums perf's PERF_RECORD_LOST counts in perf.data file DATA.
 bench_lost_stackprof() {
-	awk '/^# lost / { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(records|samples)/) n += $i }
+	awk '/^# lost [0-9]+ records, [0-9]+ samples/ { n += $3 + $5 }
 		END { print n + 0 }' "$1"
 }
 bench_lost_perf() {

@@ -28,7 +28,8 @@ from sptest import frame_is, has_frame, parse_folded  # noqa: F401 (used by the 
 folded_bytes = sptest.folded_sum
 
 _TOTALS = (r"(?P<written>\d+) bytes written of (?P<requested>\d+) requested in (?P<calls>\d+) "
-           r"calls \((?P<failed>\d+) failed\) over (?P<secs>[0-9.]+) s \(values in bytes\)\s*$")
+           r"calls \((?P<failed>\d+) failed\) over (?P<secs>[0-9.]+) s \(values in bytes\)"
+           r"(?P<approx>(?: \[approximate: [^\]]*\])?)\s*$")
 HEADER_RE = re.compile(r"^# iowrite: " + _TOTALS)
 LIVE_RE = re.compile(r"^# iowrite live (?P<n>\d+): " + _TOTALS)
 LOST_RE = re.compile(r"^# lost\b")

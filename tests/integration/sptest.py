@@ -124,15 +124,18 @@ def run(args, timeout=60, cwd=None, env=None):
 class Proc:
     """A background process, killed (whole process group) when the with-block ends.
 
+    env replaces the environment (None: inherit ours).
+
     capture=True pipes stdout/stderr so finish() can return a Result; only do
     that for a process that writes little until it exits (stackprof without -i).
     cpus pins it (and the threads it creates) to that set of CPUs before exec.
     """
 
-    def __init__(self, args, capture=False, cpus=None):
+    def __init__(self, args, capture=False, cpus=None, env=None):
         self.args = [str(a) for a in args]
         self.capture = capture
         self.cpus = cpus
+        self.env = env
         self.p = None
         self.start = None
 
@@ -143,7 +146,7 @@ class Proc:
         self.start = time.monotonic()
         self.p = subprocess.Popen(
             self.args, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True,
-            errors="replace", start_new_session=True,
+            errors="replace", start_new_session=True, env=self.env,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus is not None else None)
         return self
 
@@ -345,6 +348,45 @@ def wait_attached(proc, timeout=15.0, stable=0.4):
             fail("%s did not settle on its perf events within %.0f s (has %d)"
                         % (proc.args, timeout, n))
         time.sleep(0.05)
+
+
+def children(pid):
+    """The pids of @pid's children ([] if it is gone)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def comm_of(pid):
+    """The comm of @pid, None if it is gone."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+REAPER_COMM = "stackprof-reap"
+
+
+def reaper_of(pid):
+    """The pid of stackprof @pid's reaper process (tracefs events), None if it has none."""
+    for c in children(pid):
+        if comm_of(c) == REAPER_COMM:
+            return c
+    return None
+
+
+def alive(pid):
+    """True while @pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] not in "ZX"
 
 
 def have_perf():

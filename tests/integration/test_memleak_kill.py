@@ -5,9 +5,11 @@ leaker sleeps 2 s before it allocates; stackprof memleak attaches and is killed
 and exit 0 with its normal output (its probes went with stackprof's file
 descriptors). With the uprobe PMU (used with -t, where no event is inherited),
 /sys/kernel/tracing/uprobe_events is never touched. With tracefs uprobes (-p
-and launched commands use them, --uprobe-tracefs forces them) the killed run
-leaves its group stackprof_<pid> behind, and the next stackprof memleak run
-removes it at start: uprobe_events is back to what it was before.
+and launched commands use them, --uprobe-tracefs forces them) stackprof's
+reaper process removes the killed run's group stackprof_<pid>
+(test_kill9.py checks that); here the reaper is killed first, so the group
+stays, and the next stackprof memleak run removes it at start, the second
+line of defence: uprobe_events is back to what it was before.
 """
 
 import os
@@ -22,9 +24,10 @@ from sptest import check  # noqa: E402
 import memleak_util as mu  # noqa: E402
 
 
-def kill_during_attach(d, how, extra=()):
-    """Runs leaker, attaches `stackprof memleak HOW PID` with @extra, SIGKILLs it after 1 s.
-    Returns (leaker result, stackprof pid, uprobe_events lines just before the kill)."""
+def kill_during_attach(d, how, extra=(), kill_reaper=False):
+    """Runs leaker, attaches `stackprof memleak HOW PID` with @extra, SIGKILLs it after 1 s
+    (its reaper first, with @kill_reaper). Returns (leaker result, stackprof pid,
+    uprobe_events lines just before the kill)."""
     out = sptest.output_path(d, "killed")
     truth_path = os.path.join(d, "leaker.truth")
     with sptest.Proc(mu.leaker("--delay", 2, "--hold", 2, "--truth", truth_path),
@@ -39,6 +42,15 @@ def kill_during_attach(d, how, extra=()):
             if not target.alive():
                 sptest.fail("leaker exited early", target.finish(5))
             during = mu.uprobe_events()
+            if kill_reaper:
+                reaper = sptest.reaper_of(sp.pid)
+                check(reaper, "stackprof %d has no %s child" % (sp.pid, sptest.REAPER_COMM))
+                sptest.log("kill -KILL %d (the reaper)" % reaper)
+                os.kill(reaper, signal.SIGKILL)
+                deadline = time.monotonic() + 5
+                while sptest.alive(reaper):
+                    check(time.monotonic() < deadline, "the reaper survived SIGKILL")
+                    time.sleep(0.02)
             sptest.log("  stackprof (pid %d) holds %d perf events; killing it" % (sp.pid, n))
             sp.signal(signal.SIGKILL)
             r = sp.finish(timeout=10)
@@ -66,10 +78,11 @@ def test_kill_pmu(d):
 
 
 def test_kill_tracefs(d):
-    """The tracefs fallback: the killed run's group is removed by the next run."""
+    """The tracefs fallback, its reaper killed too: the killed run's group is removed by
+    the next run."""
     with mu.Tracefs():
         before = mu.uprobe_events()
-        _, pid, during = kill_during_attach(d, "-p", ["--uprobe-tracefs"])
+        _, pid, during = kill_during_attach(d, "-p", ["--uprobe-tracefs"], kill_reaper=True)
         try:
             next_run_cleans(before, pid, during)
         finally:

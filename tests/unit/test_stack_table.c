@@ -1,6 +1,7 @@
 /*
  * Stack table: merging and key separation, totals, sorted order, growth
- * checked against a naive reference, the memory bound, reset and depth cut.
+ * checked against a naive reference, the memory bound, the bound on stacks,
+ * reset and depth cut.
  */
 #include "core/stack_table.h"
 
@@ -282,6 +283,37 @@ static void test_bound(void)
 	}
 }
 
+static void count_full(void *ctx, const struct stack_table *t)
+{
+	(void)t;
+	(*(int *)ctx)++;
+}
+
+/* A bound on stacks: known ones still count, new ones are refused and counted, told once. */
+static void test_max_entries(void)
+{
+	struct stack_table *t = stack_table__new(1, 0);
+	const uint64_t one = 1;
+	int told = 0;
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	stack_table__set_limit(t, 2, count_full, &told);
+	CHECK_EQ_U64(stack_table__max_entries(t), 2);
+	for (uint64_t f = 1; f <= 5; f++) {
+		int err = stack_table__add(t, 1, 0, "c", &f, 1, NULL, 0, &one);
+
+		CHECK(f <= 2 ? err == 0 : err == -ENOSPC);
+	}
+	CHECK_EQ_U64(stack_table__add(t, 1, 0, "c", (const uint64_t[]){ 1 }, 1, NULL, 0, &one), 0);
+	CHECK_EQ_U64(stack_table__nr_entries(t), 2);
+	CHECK_EQ_U64(stack_table__dropped(t), 3);
+	CHECK_EQ_U64(stack_table__total(t, 0), 3);
+	CHECK_EQ_U64(told, 1);
+	stack_table__delete(t);
+}
+
 static void test_depth_cut(void)
 {
 	struct stack_table *t = stack_table__new(1, 0);
@@ -323,6 +355,7 @@ int main(void)
 	test_sorted();
 	test_growth_vs_reference();
 	test_bound();
+	test_max_entries();
 	test_depth_cut();
 	CHECK_DONE();
 }

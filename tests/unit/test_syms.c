@@ -1,6 +1,6 @@
 /*
  * The symbolization facade: the mapping model (mmap, replace, fork, exec,
- * exit), location encoding, names for leaf and return addresses, the
+ * exit, and freeing a second after an exit), location encoding, names for leaf and return addresses, the
  * "[unknown]" and "[dso+0xoff]" fallbacks, thread names, kernel names from a
  * fixture, and this very process symbolized through /proc/self/maps.
  */
@@ -108,8 +108,10 @@ static void test_model(void)
 	syms__exec(s, FAKE_CHILD);
 	CHECK(syms__knows(s, FAKE_CHILD));
 	CHECK_EQ_U64(syms__encode_user(s, FAKE_CHILD, 0x10800), 0x10800);
-	/* exit keeps them: stacks are named after the process is gone. */
-	syms__exit(s, FAKE_PID);
+	/* exit keeps them a second: late samples are still encoded. */
+	syms__exit(s, FAKE_PID, FAKE_PID, 1000);
+	syms__reap(s, 1000 + 999999999ULL);
+	CHECK(syms__knows(s, FAKE_PID));
 	CHECK_EQ_U64(syms__encode_user(s, FAKE_PID, 0x10800), LOC(idb, 0x8800));
 	/* A fork from a parent we know nothing of leaves the child unknown. */
 	syms__fork(s, FAKE_PID + 5, FAKE_CHILD);
@@ -117,6 +119,74 @@ static void test_model(void)
 	CHECK_EQ_U64(syms__encode_user(s, FAKE_CHILD, 0x10800), 0x10800);
 
 	CHECK(syms__bytes(s) > 0);
+	syms__delete(s);
+}
+
+/*
+ * Exited tasks are freed a second (of record time) after their exit, unless
+ * a fork or a new name brought the id back; locations encoded before stay
+ * nameable, and freed thread-name slots are reused.
+ */
+static void test_exit_reaping(void)
+{
+	const uint64_t sec = 1000000000ULL;
+	struct syms *s = syms__new("/nonexistent");
+	struct syms_stats st;
+	char a[1024];
+	uint64_t loc;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	snprintf(a, sizeof(a), "%s/a.bin", dir);
+	syms__mmap(s, FAKE_PID, 0x10000, 0x3000, 0x4000, a);
+	syms__set_comm(s, FAKE_PID, "main");
+	syms__set_comm(s, FAKE_PID + 10, "worker");
+	loc = syms__encode_user(s, FAKE_PID, 0x10800);
+	CHECK_EQ_U64(loc >> SYMS_LOC_DSO_SHIFT != 0, 1);
+
+	/* The thread first, then the process. */
+	syms__exit(s, FAKE_PID, FAKE_PID + 10, 10 * sec);
+	syms__exit(s, FAKE_PID, FAKE_PID, 12 * sec);
+	syms__reap(s, 11 * sec - 1);
+	syms__stats(s, &st);
+	CHECK_EQ_U64(st.freed_comms, 0);
+	CHECK_EQ_U64(st.dead_procs, 1);
+	CHECK_EQ_U64(st.dead_comms, 2);
+	CHECK_EQ_U64(st.procs, 0);
+	CHECK_EQ_U64(st.comms, 0);
+	CHECK(!strcmp(syms__comm(s, FAKE_PID, FAKE_PID + 10), "worker"));
+	syms__reap(s, 11 * sec);
+	syms__stats(s, &st);
+	CHECK_EQ_U64(st.freed_comms, 1);
+	CHECK_EQ_U64(st.freed_procs, 0);
+	CHECK(syms__knows(s, FAKE_PID));
+	syms__reap(s, 13 * sec);
+	syms__stats(s, &st);
+	CHECK_EQ_U64(st.freed_procs, 1);
+	CHECK_EQ_U64(st.freed_comms, 2);
+	CHECK_EQ_U64(st.procs, 0);
+	CHECK_EQ_U64(st.dead_procs, 0);
+	CHECK_EQ_U64(st.dead_comms, 0);
+	CHECK(!syms__knows(s, FAKE_PID));
+	/* The location stored before needs no model: its file is still known. */
+	CHECK(syms__dso_path(s, SYMS_LOC_DSO(loc)) && !strcmp(syms__dso_path(s, SYMS_LOC_DSO(loc)), a));
+
+	/* A pid reused by a new process before the second is over keeps its new model. */
+	syms__mmap(s, FAKE_PID, 0x10000, 0x3000, 0x4000, a);
+	syms__exit(s, FAKE_CHILD, FAKE_CHILD, 20 * sec);
+	syms__fork(s, FAKE_PID, FAKE_CHILD);
+	syms__reap(s, 30 * sec);
+	CHECK(syms__knows(s, FAKE_CHILD));
+	/* A tid named anew (a new thread) keeps its new name; the freed slot is reused. */
+	syms__set_comm(s, FAKE_PID + 20, "old");
+	syms__exit(s, FAKE_PID, FAKE_PID + 20, 31 * sec);
+	syms__set_comm(s, FAKE_PID + 20, "new");
+	syms__reap(s, 40 * sec);
+	CHECK(!strcmp(syms__comm(s, FAKE_PID, FAKE_PID + 20), "new"));
+	syms__stats(s, &st);
+	CHECK_EQ_U64(st.freed_comms, 2);
+	CHECK_EQ_U64(st.freed_procs, 1);
 	syms__delete(s);
 }
 
@@ -473,6 +543,7 @@ int main(void)
 
 	CHECK(make_dir());
 	test_model();
+	test_exit_reaping();
 	test_maps_text();
 	test_fallback_names();
 	test_dso_exhaustion();
