@@ -3,9 +3,10 @@
 Nothing here takes a CPU offline: STACKPROF_FORCE_ENODEV_CPU=1 makes
 stackprof's opener get ENODEV for CPU 1, as the kernel answers for a
 CPU-wide event on a CPU that is offline or not present, and its check of the
-CPUs then finds CPU 1 unusable. System-wide oncpu samples every CPU at -F Hz
-(cpu-clock samples an idle CPU's idle task too), so the sample count tells
-how many CPUs were watched:
+CPUs then finds CPU 1 unusable. System-wide oncpu samples every busy CPU at
+-F Hz (an idle CPU's clock tick is stopped, and with it cpu-clock), and a
+two-thread cpushare keeps both CPUs busy, so the sample count tells how many
+CPUs were watched:
   - -C 0,1 with CPU 1 "offline": exit 0, a -v note that CPU 1 was skipped,
     perf event fds for one CPU only, about F x D samples (0.6-1.3 x; the
     same run without the variable has about twice as many), a complete
@@ -39,7 +40,8 @@ def oncpu(d, name, cpus, env):
     argv = [sptest.STACKPROF, "oncpu", "-v", "-F", FREQ, "-d", SECS, "-o", out]
     if cpus:
         argv += ["-C", cpus]
-    with sptest.Proc(argv, capture=True, env=env) as sp:
+    with sptest.Proc([sptest.workload("cpushare"), "--threads", SECS + 3]), \
+            sptest.Proc(argv, capture=True, env=env) as sp:
         fds = sptest.wait_attached(sp, timeout=10, stable=0.2)
         r = sp.finish(timeout=30)
     h, _ = sptest.check_report_matches(r, out)
