@@ -1,5 +1,6 @@
 /* The report model: stack tables named once into frames, threads and stacks (report.h). */
 #include "report.h"
+#include "vec.h"
 #include "hash.h"
 #include "stack_table.h"
 #include "symbols/syms.h"
@@ -22,22 +23,6 @@ struct report_priv {
 	size_t nr_strings, cap_strings;
 };
 
-static int grow(void **v, size_t *cap, size_t nr, size_t size)
-{
-	size_t c;
-	void *p;
-
-	if (nr < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 64;
-	p = realloc(*v, c * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 static const char *keep_string(struct report *r, const char *s)
 {
 	struct report_priv *p = r->priv;
@@ -45,7 +30,7 @@ static const char *keep_string(struct report *r, const char *s)
 
 	if (!s)
 		return NULL;
-	if (grow((void **)&p->strings, &p->cap_strings, p->nr_strings, sizeof(*p->strings)))
+	if (vec__grow((void **)&p->strings, &p->cap_strings, p->nr_strings, sizeof(*p->strings), 64))
 		return NULL;
 	copy = strdup(s);
 	if (copy)
@@ -55,7 +40,7 @@ static const char *keep_string(struct report *r, const char *s)
 
 static int new_frame(struct report *r, const struct report_frame *f, uint32_t *idx)
 {
-	if (grow((void **)&r->frames, &r->priv->cap_frames, r->nr_frames, sizeof(*r->frames)))
+	if (vec__grow((void **)&r->frames, &r->priv->cap_frames, r->nr_frames, sizeof(*r->frames), 64))
 		return -ENOMEM;
 	r->frames[r->nr_frames] = *f;
 	*idx = (uint32_t)r->nr_frames++;
@@ -66,7 +51,7 @@ static int push(struct report *r, uint32_t idx)
 {
 	struct report_priv *p = r->priv;
 
-	if (grow((void **)&p->frame_pool, &p->pool_cap, p->pool_len, sizeof(*p->frame_pool)))
+	if (vec__grow((void **)&p->frame_pool, &p->pool_cap, p->pool_len, sizeof(*p->frame_pool), 64))
 		return -ENOMEM;
 	p->frame_pool[p->pool_len++] = idx;
 	return 0;
@@ -175,7 +160,7 @@ static int thread_of(struct report *r, uint32_t pid, uint32_t tid, const char *c
 			}
 		}
 	}
-	if (grow((void **)&r->threads, &p->cap_threads, r->nr_threads, sizeof(*r->threads)))
+	if (vec__grow((void **)&r->threads, &p->cap_threads, r->nr_threads, sizeof(*r->threads), 64))
 		return -ENOMEM;
 	/* thread_next follows threads' capacity: it only grows along with it. */
 	{
@@ -232,7 +217,7 @@ static int add_entry(struct report *r, const struct emit_part *part, const struc
 	}
 	if (err)
 		return err;
-	if (grow((void **)&r->stacks, &r->priv->cap_stacks, r->nr_stacks, sizeof(*r->stacks)))
+	if (vec__grow((void **)&r->stacks, &r->priv->cap_stacks, r->nr_stacks, sizeof(*r->stacks), 64))
 		return -ENOMEM;
 	st = &r->stacks[r->nr_stacks++];
 	st->thread = thread;
@@ -295,6 +280,34 @@ out:
 	report__delete(r);
 	errno = -err ? -err : ENOMEM;
 	return NULL;
+}
+
+static const struct report *order_r;
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct report_thread *x = &order_r->threads[*(const uint32_t *)a];
+	const struct report_thread *y = &order_r->threads[*(const uint32_t *)b];
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return strcmp(x->comm, y->comm);
+}
+
+uint32_t *report__thread_order(const struct report *r)
+{
+	uint32_t *order = calloc(r->nr_threads ? r->nr_threads : 1, sizeof(*order));
+
+	if (!order)
+		return NULL;
+	for (size_t i = 0; i < r->nr_threads; i++)
+		order[i] = (uint32_t)i;
+	order_r = r;
+	if (r->nr_threads > 1)
+		qsort(order, r->nr_threads, sizeof(*order), cmp_thread);
+	return order;
 }
 
 void report__delete(struct report *r)

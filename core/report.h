@@ -94,6 +94,19 @@ struct report *report__new(const struct emit_part *parts, size_t nr_parts,
 			   struct syms *syms, const struct report_meta *meta);
 void report__delete(struct report *r);
 
+/*
+ * The threads in the order reports list them: by pid, tid, then name. A
+ * malloc'd array of r->nr_threads indices; NULL when out of memory.
+ */
+uint32_t *report__thread_order(const struct report *r);
+
+struct json_t;
+/*
+ * A jansson string of @s for the JSON formats; bytes that are not valid
+ * UTF-8 (names come from binaries) become '?'. NULL when out of memory.
+ */
+struct json_t *report__json_text(const char *s);
+
 /* The writers, each to @f; 0 or -errno. */
 int report__write_json(FILE *f, const struct report *r);
 

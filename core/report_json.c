@@ -37,8 +37,7 @@ static json_t *hex(uint64_t v)
 	return json_string(buf);
 }
 
-/* A JSON string of @s; bytes that are not valid UTF-8 become '?' (names come from binaries). */
-static json_t *text(const char *s)
+json_t *report__json_text(const char *s)
 {
 	json_t *j = json_string(s);
 	char *copy;
@@ -58,7 +57,7 @@ static json_t *text(const char *s)
 
 static json_t *str_or_null(const char *s)
 {
-	return s ? text(s) : json_null();
+	return s ? report__json_text(s) : json_null();
 }
 
 static json_t *metadata(const struct report *r)
@@ -103,7 +102,7 @@ static json_t *frame(const struct report_frame *f)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "name", text(f->name));
+	json_object_set_new(o, "name", report__json_text(f->name));
 	json_object_set_new(o, "kind", json_string(kind_name(f->kind)));
 	json_object_set_new(o, "module", str_or_null(f->module));
 	json_object_set_new(o, "address", f->kind == REPORT_FRAME_LABEL ? json_null() : hex(f->address));
@@ -113,18 +112,6 @@ static json_t *frame(const struct report_frame *f)
 }
 
 static const struct report *sort_r;
-
-static int cmp_thread(const void *a, const void *b)
-{
-	const struct report_thread *x = &sort_r->threads[*(const uint32_t *)a];
-	const struct report_thread *y = &sort_r->threads[*(const uint32_t *)b];
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->tid != y->tid)
-		return x->tid < y->tid ? -1 : 1;
-	return strcmp(x->comm, y->comm);
-}
 
 /* Largest first value first, so a reader sees the heaviest stacks at the top. */
 static int cmp_stack(const void *a, const void *b)
@@ -141,7 +128,7 @@ static int cmp_stack(const void *a, const void *b)
 static json_t *processes(const struct report *r)
 {
 	size_t nt = r->nr_threads, ns = r->nr_stacks;
-	uint32_t *tord = calloc(nt ? nt : 1, sizeof(*tord));
+	uint32_t *tord = report__thread_order(r);
 	uint32_t *sord = calloc(ns ? ns : 1, sizeof(*sord));
 	json_t **thread_stacks = calloc(nt ? nt : 1, sizeof(*thread_stacks));
 	json_t *procs = json_array(), *proc = NULL;
@@ -149,13 +136,9 @@ static json_t *processes(const struct report *r)
 
 	if (!tord || !sord || !thread_stacks || !procs)
 		goto out;
-	for (size_t i = 0; i < nt; i++)
-		tord[i] = (uint32_t)i;
 	for (size_t i = 0; i < ns; i++)
 		sord[i] = (uint32_t)i;
 	sort_r = r;
-	if (nt > 1)
-		qsort(tord, nt, sizeof(*tord), cmp_thread);
 	if (ns > 1)
 		qsort(sord, ns, sizeof(*sord), cmp_stack);
 	err = 0;
@@ -170,7 +153,7 @@ static json_t *processes(const struct report *r)
 			json_array_append_new(procs, proc);
 		}
 		json_object_set_new(thread, "tid", t->tid ? json_integer(t->tid) : json_null());
-		json_object_set_new(thread, "comm", text(t->comm));
+		json_object_set_new(thread, "comm", report__json_text(t->comm));
 		thread_stacks[tord[i]] = json_array();
 		json_object_set_new(thread, "stacks", thread_stacks[tord[i]]);
 		err = json_array_append_new(json_object_get(proc, "threads"), thread);

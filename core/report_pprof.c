@@ -1,6 +1,7 @@
 /* The pprof writer: the report as a gzip-compressed perftools.profiles.Profile (protobuf-c). */
 #define _GNU_SOURCE /* vasprintf */
 #include "report.h"
+#include "vec.h"
 #include "hash.h"
 #include "symbols/u64map.h"
 #include "proto/profile.pb-c.h"
@@ -69,22 +70,6 @@ struct pprof {
 	size_t *sample_nr;     /* and how many */
 };
 
-static int grow(void **v, size_t *cap, size_t nr, size_t size)
-{
-	size_t c;
-	void *p;
-
-	if (nr < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 64;
-	p = realloc(*v, c * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 static int strtab__add(struct strtab *t, const char *s, int64_t *idx)
 {
 	uint64_t key, val;
@@ -101,7 +86,7 @@ static int strtab__add(struct strtab *t, const char *s, int64_t *idx)
 			return 0;
 		}
 	}
-	if (grow((void **)&t->s, &t->cap, t->nr, sizeof(*t->s)))
+	if (vec__grow((void **)&t->s, &t->cap, t->nr, sizeof(*t->s), 64))
 		return -ENOMEM;
 	t->s[t->nr] = s;
 	*idx = (int64_t)t->nr++;
@@ -118,7 +103,7 @@ static int strtab__addf(struct strtab *t, int64_t *idx, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (grow((void **)&t->owned, &t->cap_owned, t->nr_owned, sizeof(*t->owned)))
+	if (vec__grow((void **)&t->owned, &t->cap_owned, t->nr_owned, sizeof(*t->owned), 64))
 		return -ENOMEM;
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
@@ -140,7 +125,7 @@ static int mapping_of(struct pprof *pp, const struct report_frame *f, uint32_t *
 		if (!strcmp(pp->maps[val].module, f->module))
 			goto found;
 	}
-	if (grow((void **)&pp->maps, &pp->cap_maps, pp->nr_maps, sizeof(*pp->maps)))
+	if (vec__grow((void **)&pp->maps, &pp->cap_maps, pp->nr_maps, sizeof(*pp->maps), 64))
 		return -ENOMEM;
 	val = pp->nr_maps++;
 	pp->maps[val] = (struct pp_mapping){ .module = f->module, .min = f->address,
@@ -177,7 +162,7 @@ static int function_of(struct pprof *pp, const struct report_frame *f, uint32_t 
 			return 0;
 		}
 	}
-	if (grow((void **)&pp->funcs, &pp->cap_funcs, pp->nr_funcs, sizeof(*pp->funcs)))
+	if (vec__grow((void **)&pp->funcs, &pp->cap_funcs, pp->nr_funcs, sizeof(*pp->funcs), 64))
 		return -ENOMEM;
 	pp->funcs[pp->nr_funcs] = (struct pp_function){ .name = f->name, .file = file };
 	*id = (uint32_t)++pp->nr_funcs;
@@ -240,10 +225,10 @@ static int location_of(struct pprof *pp, uint64_t map, uint64_t address,
 			return 0;
 		}
 	}
-	if (grow((void **)&pp->locs, &pp->cap_locs, pp->nr_locs, sizeof(*pp->locs)))
+	if (vec__grow((void **)&pp->locs, &pp->cap_locs, pp->nr_locs, sizeof(*pp->locs), 64))
 		return -ENOMEM;
 	for (size_t k = 0; k < n; k++)
-		if (grow((void **)&pp->lines, &pp->cap_lines, pp->nr_lines + k, sizeof(*pp->lines)))
+		if (vec__grow((void **)&pp->lines, &pp->cap_lines, pp->nr_lines + k, sizeof(*pp->lines), 64))
 			return -ENOMEM;
 	l = &pp->locs[pp->nr_locs];
 	*l = (struct pp_location){ .mapping = map, .address = address,

@@ -25,25 +25,6 @@ static const char *unit_of(const char *unit)
 	return "none";
 }
 
-/* A JSON string of @s; bytes that are not valid UTF-8 become '?' (names come from binaries). */
-static json_t *text(const char *s)
-{
-	json_t *j = json_string(s);
-	char *copy;
-
-	if (j)
-		return j;
-	copy = strdup(s);
-	if (!copy)
-		return NULL;
-	for (char *c = copy; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			*c = '?';
-	j = json_string(copy);
-	free(copy);
-	return j;
-}
-
 /* What speedscope shows of a frame: the source file when known, else the module. */
 static const char *shown_file(const struct report_frame *f)
 {
@@ -96,8 +77,8 @@ static json_t *shared_frames(const struct report *r, uint32_t *index)
 			continue;
 		}
 		o = json_object();
-		if (!o || json_object_set_new(o, "name", text(f->name)) ||
-		    (file && json_object_set_new(o, "file", text(file))) ||
+		if (!o || json_object_set_new(o, "name", report__json_text(f->name)) ||
+		    (file && json_object_set_new(o, "file", report__json_text(file))) ||
 		    (f->line && json_object_set_new(o, "line", json_integer(f->line))) ||
 		    json_array_append_new(arr, o)) {
 			err = -ENOMEM;
@@ -117,20 +98,6 @@ out:
 	return arr;
 }
 
-static const struct report *sort_r;
-
-static int cmp_thread(const void *a, const void *b)
-{
-	const struct report_thread *x = &sort_r->threads[*(const uint32_t *)a];
-	const struct report_thread *y = &sort_r->threads[*(const uint32_t *)b];
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->tid != y->tid)
-		return x->tid < y->tid ? -1 : 1;
-	return strcmp(x->comm, y->comm);
-}
-
 /* An empty sampled profile for thread @t, in @unit. */
 static json_t *new_profile(const struct report_thread *t, const char *unit)
 {
@@ -147,7 +114,7 @@ static json_t *new_profile(const struct report_thread *t, const char *unit)
 		return NULL;
 	}
 	json_object_set_new(p, "type", json_string("sampled"));
-	json_object_set_new(p, "name", text(name));
+	json_object_set_new(p, "name", report__json_text(name));
 	json_object_set_new(p, "unit", json_string(unit));
 	json_object_set_new(p, "startValue", json_integer(0));
 	json_object_set_new(p, "endValue", json_integer(0));
@@ -165,7 +132,7 @@ static json_t *new_profile(const struct report_thread *t, const char *unit)
 static json_t *profiles(const struct report *r, const uint32_t *index, size_t *active)
 {
 	size_t nt = r->nr_threads;
-	uint32_t *order = calloc(nt ? nt : 1, sizeof(*order));
+	uint32_t *order = report__thread_order(r);
 	uint32_t *slot = calloc(nt ? nt : 1, sizeof(*slot)); /* thread -> profile */
 	uint64_t *total = calloc(nt ? nt : 1, sizeof(*total));
 	json_t *arr = json_array();
@@ -174,11 +141,6 @@ static json_t *profiles(const struct report *r, const uint32_t *index, size_t *a
 
 	if (!order || !slot || !total || !arr)
 		goto out;
-	for (size_t i = 0; i < nt; i++)
-		order[i] = (uint32_t)i;
-	sort_r = r;
-	if (nt > 1)
-		qsort(order, nt, sizeof(*order), cmp_thread);
 	for (size_t i = 0; i < nt; i++) {
 		slot[order[i]] = (uint32_t)i;
 		if (json_array_append_new(arr, new_profile(&r->threads[order[i]], unit)))
@@ -257,9 +219,9 @@ int report__write_speedscope(FILE *f, const struct report *r)
 	shared = NULL;
 	json_object_set_new(doc, "profiles", profs);
 	profs = NULL;
-	json_object_set_new(doc, "name", text(name));
+	json_object_set_new(doc, "name", report__json_text(name));
 	json_object_set_new(doc, "activeProfileIndex", json_integer((json_int_t)active));
-	json_object_set_new(doc, "exporter", text(exporter));
+	json_object_set_new(doc, "exporter", report__json_text(exporter));
 	err = 0;
 	if (json_dumpf(doc, f, JSON_COMPACT | JSON_ENSURE_ASCII) || fputc('\n', f) == EOF)
 		err = -EIO;

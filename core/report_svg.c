@@ -1,5 +1,6 @@
 /* The SVG flame graph: stacks merged by name into a tree of rectangles, with a script. */
 #include "report.h"
+#include "vec.h"
 #include "hash.h"
 #include "log.h"
 #include "parse.h"
@@ -66,22 +67,6 @@ struct draw {
 	bool diff;
 };
 
-static int grow(void **v, size_t *cap, size_t nr, size_t size)
-{
-	size_t c;
-	void *p;
-
-	if (nr < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 256;
-	p = realloc(*v, c * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 /* The index of name @s, added if new; NO_NODE when out of memory. */
 static uint32_t intern(struct tree *t, const char *s)
 {
@@ -94,7 +79,7 @@ static uint32_t intern(struct tree *t, const char *s)
 		if (!strcmp(t->names[val], s))
 			return (uint32_t)val;
 	}
-	if (grow((void **)&t->names, &t->cap_names, t->nr_names, sizeof(*t->names)) ||
+	if (vec__grow((void **)&t->names, &t->cap_names, t->nr_names, sizeof(*t->names), 256) ||
 	    u64map__put(t->name_ids, key, t->nr_names))
 		return NO_NODE;
 	t->names[t->nr_names] = s;
@@ -105,7 +90,7 @@ static uint32_t new_node(struct tree *t, uint32_t name, enum node_kind kind)
 {
 	struct node *n;
 
-	if (grow((void **)&t->nodes, &t->cap, t->nr, sizeof(*t->nodes)))
+	if (vec__grow((void **)&t->nodes, &t->cap, t->nr, sizeof(*t->nodes), 256))
 		return NO_NODE;
 	n = &t->nodes[t->nr];
 	memset(n, 0, sizeof(*n));
@@ -226,7 +211,7 @@ static int layout(struct tree *t, const struct draw *d, uint32_t n, uint32_t dep
 	if (d->diff && n)
 		t->max_change = fmax(t->max_change, fabs(change(d, node)));
 	for (uint32_t c = node->child; c != NO_NODE; c = t->nodes[c].next) {
-		if (grow((void **)&t->scratch, &t->cap_scratch, nr, sizeof(*t->scratch)))
+		if (vec__grow((void **)&t->scratch, &t->cap_scratch, nr, sizeof(*t->scratch), 256))
 			return -ENOMEM;
 		t->scratch[nr++] = c;
 	}
