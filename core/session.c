@@ -619,6 +619,9 @@ static int drop_offline_cpus(struct session *s)
 static void drop_evlist(struct session *s)
 {
 	perf_evlist__close(s->evlist);
+	for (int i = 0; i < s->nr_events; i++)
+		if (s->events[i].evsel)
+			evsel__release(s->events[i].evsel);
 	perf_evlist__delete(s->evlist); /* deletes the evsels too */
 	s->evlist = NULL;
 	for (int i = 0; i < s->nr_events; i++)

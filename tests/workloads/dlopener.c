@@ -24,16 +24,7 @@ static volatile unsigned long sink;
 
 static NOINLINE void main_work(long long ns)
 {
-	long long end = wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) + ns;
-	unsigned long acc = 0;
-
-	do {
-		for (long i = 0; i < 20000; i++) {
-			acc += (unsigned long)i ^ (acc >> 3);
-			barrier();
-		}
-	} while (wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) < end);
-	sink += acc;
+	sink += wl_spin_cpu(ns);
 }
 
 static void usage(void)

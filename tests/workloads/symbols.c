@@ -51,16 +51,7 @@ static volatile unsigned long sink;
 
 static void burn(long long ns)
 {
-	long long end = wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) + ns;
-	unsigned long acc = 0;
-
-	do {
-		for (long i = 0; i < 20000; i++) {
-			acc += (unsigned long)i ^ (acc >> 3);
-			barrier();
-		}
-	} while (wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) < end);
-	sink += acc;
+	sink += wl_spin_cpu(ns);
 }
 
 void cpp_hot(long long ns) __asm__("_ZN9stackprof4demo7cpp_hotEx");

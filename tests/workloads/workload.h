@@ -37,6 +37,25 @@ static inline long long wl_clock_ns(clockid_t clk)
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+/*
+ * Burns @ns of the calling thread's CPU time in a busy loop, inlined into
+ * the caller so that its samples land in the caller's own frame. Returns a
+ * value derived from the work, for the caller to keep observable.
+ */
+static inline __attribute__((always_inline)) unsigned long wl_spin_cpu(long long ns)
+{
+	long long end = wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) + ns;
+	unsigned long acc = 0;
+
+	do {
+		for (long i = 0; i < 20000; i++) {
+			acc += (unsigned long)i ^ (acc >> 3);
+			barrier();
+		}
+	} while (wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) < end);
+	return acc;
+}
+
 /* Seconds in [0, 86400]; anything else calls @usage. */
 static inline double wl_parse_seconds(const char *s, void (*usage)(void))
 {

@@ -11,14 +11,5 @@ static volatile unsigned long lib_sink;
 /* Burns @ns of the calling thread's CPU time in this library's text. */
 NOINLINE void lib_work(long long ns)
 {
-	long long end = wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) + ns;
-	unsigned long acc = 0;
-
-	do {
-		for (long i = 0; i < 20000; i++) {
-			acc += (unsigned long)i ^ (acc >> 3);
-			barrier();
-		}
-	} while (wl_clock_ns(CLOCK_THREAD_CPUTIME_ID) < end);
-	lib_sink += acc;
+	lib_sink += wl_spin_cpu(ns);
 }
