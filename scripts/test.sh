@@ -24,6 +24,7 @@ if [ "${1:-}" = "--sanitize" ]; then
 	# Leaks are reported (and fail the test) at exit; a report aborts the process.
 	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+	export STACKPROF_TEST_SANITIZED=1
 fi
 
 if [ "$(id -u)" -eq 0 ]; then

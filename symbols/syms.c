@@ -112,7 +112,10 @@ static void *arena_alloc(struct syms *s, size_t n)
 	struct arena_chunk *c = s->arena;
 	void *p;
 
-	if (!c || c->size - c->used < n) {
+	/* Aligned for any struct kept here (frames), not only for strings. */
+	if (c)
+		c->used = (c->used + 7) & ~(size_t)7;
+	if (!c || c->used > c->size || c->size - c->used < n) {
 		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
 
 		c = malloc(sizeof(*c) + size);

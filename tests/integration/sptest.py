@@ -50,6 +50,12 @@ def in_ci():
     return os.environ.get("CI") == "true"
 
 
+def sanitized():
+    """Whether stackprof was built with sanitizers (scripts/test.sh --sanitize says so):
+    slower, so a test that needs it to keep up with a burst may give it more room."""
+    return os.environ.get("STACKPROF_TEST_SANITIZED") == "1"
+
+
 def log(msg):
     print(msg, flush=True)
 
