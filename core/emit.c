@@ -255,8 +255,11 @@ int emit__write_path(const char *what, const char *path, int (*write)(FILE *f, v
 		goto out_unlink;
 	}
 	err = write(f, ctx);
-	/* Data on disk before the rename, so a crash leaves the old file or the new one. */
-	if (!err && fsync(fileno(f)))
+	/*
+	 * Data on disk before the rename, so a crash leaves the old file or the
+	 * new one: stdio's buffer first, then the file.
+	 */
+	if (!err && (fflush(f) || fsync(fileno(f))))
 		err = -errno;
 	if (fclose(f) && !err)
 		err = errno ? -errno : -EIO;

@@ -140,7 +140,7 @@ static struct report_value fold_value(const char *event, char *type, size_t len)
 	return v;
 }
 
-/* "stackprof fold ARGS...", before getopt reorders them. NULL when out of memory. */
+/* What write_report() writes: the model, in one format. */
 struct fold_out {
 	enum output_format fmt;
 	const struct report *r;

@@ -160,12 +160,14 @@ static int thread_of(struct report *r, uint32_t pid, uint32_t tid, const char *c
 			}
 		}
 	}
-	if (vec__grow((void **)&r->threads, &p->cap_threads, r->nr_threads, sizeof(*r->threads), 64))
-		return -ENOMEM;
-	/* thread_next follows threads' capacity: it only grows along with it. */
-	{
-		uint32_t *next = realloc(p->thread_next, p->cap_threads * sizeof(*next));
+	if (r->nr_threads == p->cap_threads) {
+		/* thread_next follows threads' capacity: it only grows along with it. */
+		uint32_t *next;
 
+		if (vec__grow((void **)&r->threads, &p->cap_threads, r->nr_threads,
+			      sizeof(*r->threads), 64))
+			return -ENOMEM;
+		next = realloc(p->thread_next, p->cap_threads * sizeof(*next));
 		if (!next)
 			return -ENOMEM;
 		p->thread_next = next;

@@ -1,7 +1,8 @@
 /*
  * The report model: what a run measured, built once from the profiler's
  * stack tables and named through syms, then handed to every output format
- * (folded, JSON, SVG, pprof, speedscope). Frames are deduplicated, stacks
+ * but folded (JSON, SVG, pprof, speedscope; folded text is written straight
+ * from the tables). Frames are deduplicated, stacks
  * reference them root first, and each stack belongs to a thread.
  */
 #ifndef STACKPROF_REPORT_H
@@ -102,8 +103,9 @@ uint32_t *report__thread_order(const struct report *r);
 
 struct json_t;
 /*
- * A jansson string of @s for the JSON formats; bytes that are not valid
- * UTF-8 (names come from binaries) become '?'. NULL when out of memory.
+ * A jansson string of @s for the JSON formats; when @s is not valid UTF-8
+ * (names come from binaries), every byte above 0x7f becomes '?'. NULL when
+ * out of memory.
  */
 struct json_t *report__json_text(const char *s);
 
@@ -151,7 +153,7 @@ int svg__parse_option(const char *who, const char *name, const char *arg, struct
 
 /*
  * pprof: a gzip-compressed perftools.profiles.Profile (proto/profile.proto).
- * One sample per stack, labelled with its pid (when known) and comm; a
+ * One sample per stack, labelled with its pid and tid (when known) and comm; a
  * mapping per module, at 0 so that addresses are file offsets, and the
  * kernel's at the addresses sampled; inlined functions as extra lines of
  * their caller's location. @f must be binary-safe (not a terminal).

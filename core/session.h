@@ -83,9 +83,10 @@ int session__add_event_cpu_wide(struct session *s, const struct perf_event_attr 
 				const char *name);
 
 /*
- * Sets a tracepoint filter on event @evidx (PERF_EVENT_IOC_SET_FILTER):
- * applied when the event is opened, or at once when it already is, so a
- * profiler can widen it while running. Returns 0 or -errno.
+ * Sets a tracepoint filter on event @evidx (PERF_EVENT_IOC_SET_FILTER),
+ * applied when the event is opened. Set it before: the kernel refuses to
+ * replace the filter of an open event (EEXIST), so an event's filter
+ * cannot grow while it runs. Returns 0 or -errno.
  */
 int session__set_filter(struct session *s, int evidx, const char *filter);
 

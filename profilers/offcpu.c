@@ -554,7 +554,7 @@ static int offcpu_report(struct session *s)
 			"switching in (this kernel gives no context-switch records; threads created "
 			"during the run are affected)",
 			(unsigned long long)off.unmatched);
-	else
+	else if (off.unmatched)
 		pr_info("offcpu: %llu blockings without a switch-in seen, not counted",
 			(unsigned long long)off.unmatched);
 	print_section(s, off.blocked, stdout);

@@ -201,15 +201,26 @@ const char *dsos__short_name(const struct dsos *d, uint32_t id)
  * image into every 64-bit process, and it is an ELF file with its section
  * headers at the end, so they give its size.
  */
-static struct elfsyms *open_vdso(void)
+const void *dsos__vdso_image(size_t *size)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
-	struct elfsyms *e;
 
 	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    !eh->e_shoff || eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shnum > 64)
 		return NULL;
-	e = elfsyms__open_image(eh, eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize);
+	*size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	return eh;
+}
+
+static struct elfsyms *open_vdso(void)
+{
+	size_t size;
+	const void *image = dsos__vdso_image(&size);
+	struct elfsyms *e;
+
+	if (!image)
+		return NULL;
+	e = elfsyms__open_image(image, size);
 	if (!e)
 		pr_debug("syms: no symbols from this process's vDSO: %s", strerror(errno));
 	return e;

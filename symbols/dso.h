@@ -63,6 +63,13 @@ int dsos__set_build_id(struct dsos *d, uint32_t id, const uint8_t *build_id, siz
 /* Dso @id's build-id as lowercase hex in @hex (@size bytes); its length, 0 if none known. */
 size_t dsos__build_id(const struct dsos *d, uint32_t id, char *hex, size_t size);
 
+/*
+ * This process's vDSO image and its size in *@size, NULL if it has none we
+ * can read: the kernel maps the same image into every 64-bit process, an
+ * ELF file with its section headers at the end, so they give its size.
+ */
+const void *dsos__vdso_image(size_t *size);
+
 size_t dsos__nr(const struct dsos *d);
 /* Memory held by the table and the symbols it opened. */
 size_t dsos__bytes(const struct dsos *d);

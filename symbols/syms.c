@@ -13,6 +13,7 @@
 
 #include "addrspace.h"
 #include "core/hash.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "demangle.h"
 #include "dso.h"
@@ -300,6 +301,9 @@ void syms__exec(struct syms *s, uint32_t pid)
 	if (as && s->proc_refresh)
 		syms__proc_reread(s, pid);
 	maps_changed(s, pid);
+	/* A new image: a JIT of the old one had its own perf map. */
+	if (s->perf_maps)
+		u64map__del(s->perf_maps, pid);
 }
 
 void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
@@ -321,6 +325,8 @@ void syms__fork(struct syms *s, uint32_t ppid, uint32_t pid)
 	child = parent ? addrspace__clone(parent) : NULL;
 	/* A new process: whatever died under this pid is not its model. */
 	u64map__del(s->dead, pid);
+	if (s->perf_maps)
+		u64map__del(s->perf_maps, pid);
 	/* Whatever we held for @pid belonged to an earlier process with that pid. */
 	if (u64map__put(s->procs, pid, child ? (uintptr_t)child : PROC_UNSEEN)) {
 		addrspace__delete(child);
@@ -380,6 +386,18 @@ void syms__exit(struct syms *s, uint32_t pid, uint32_t tid, uint64_t time)
 }
 
 /* Frees what @key named, if it is still the thing that died at @time. */
+/*
+ * What else is kept per pid goes with its model: a reused pid must not
+ * inherit another process's perf map, and churn must not grow these maps.
+ */
+static void forget_pid(struct syms *s, uint32_t pid)
+{
+	if (s->perf_maps)
+		u64map__del(s->perf_maps, pid);
+	u64map__del(s->refreshed, pid);
+	u64map__del(s->maps_gens, pid);
+}
+
 static void free_dead(struct syms *s, uint64_t key, uint64_t time)
 {
 	uint64_t died, val;
@@ -407,6 +425,7 @@ static void free_dead(struct syms *s, uint64_t key, uint64_t time)
 		if (val != PROC_UNREADABLE && val != PROC_UNSEEN)
 			s->nr_freed_procs++;
 	}
+	forget_pid(s, (uint32_t)key);
 }
 
 void syms__reap(struct syms *s, uint64_t now)
@@ -972,7 +991,8 @@ uint32_t syms__user_frames(struct syms *s, uint64_t loc, bool is_leaf,
 		*out = fr->f;
 		return fr->nr;
 	}
-	if (!SYMS_LOC_IS_LABEL(loc) && id && (e = dsos__elf(s->dsos, id)) &&
+	/* DWARF only when asked for: opening it costs a debug file search per file. */
+	if (syms__frames_on(s) && !SYMS_LOC_IS_LABEL(loc) && id && (e = dsos__elf(s->dsos, id)) &&
 	    (dw = dsos__dwarf(s->dsos, id)) &&
 	    !elfsyms__offset_to_vaddr(e, is_leaf || !off ? off : off - 1, &vaddr))
 		n = dwarfinfo__frames(dw, vaddr, df, SYMS_MAX_INLINE);
@@ -1019,19 +1039,6 @@ uint32_t syms__user_frames(struct syms *s, uint64_t loc, bool is_leaf,
 	return fr->nr;
 }
 
-static int read_sysctl(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	int v = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 /*
  * /proc/kallsyms lists every address as 0 to a reader kernel.kptr_restrict
  * does not trust: 2 hides them from everyone, root included; 1 shows them
@@ -1040,7 +1047,7 @@ static int read_sysctl(const char *path)
  */
 static void warn_hidden(const char *path)
 {
-	int kptr = read_sysctl("/proc/sys/kernel/kptr_restrict");
+	int kptr = limits__sysctl("/proc/sys/kernel/kptr_restrict", -1);
 	const char *fix;
 
 	if (strcmp(path, "/proc/kallsyms")) {

@@ -5,6 +5,7 @@
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "addrspace.h"
+#include "dso.h"
 #include "core/log.h"
 #include "syms.h"
 
@@ -100,17 +102,15 @@ static void complain(struct unwind *u, uint32_t pid, const char *what)
  */
 static bool vdso_image(struct unwind *u)
 {
-	const Elf64_Ehdr *eh;
+	const void *eh;
 	size_t size;
 
 	if (u->vdso_tried)
 		return u->vdso != NULL;
 	u->vdso_tried = true;
-	eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
-	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    !eh->e_shoff || eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shnum > 64)
+	eh = dsos__vdso_image(&size);
+	if (!eh)
 		return false;
-	size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
 	/* A copy: libelf may want to write to its image, and the vDSO is read-only. */
 	u->vdso = malloc(size);
 	if (!u->vdso)
@@ -152,6 +152,22 @@ static const Dwfl_Callbacks dwfl_callbacks = {
  * named, else through the process's root (a process in another mount
  * namespace maps files we cannot see under that path). Returns an fd or -1.
  */
+/*
+ * Opens @path read-only if it is a regular file: a maps line may name a FIFO
+ * (open must not hang the poll loop on it). Returns the fd or -1.
+ */
+static int open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static int open_mapped(const char *path, uint32_t pid, char *opened, size_t len)
 {
 	size_t n = strlen(path), suffix = sizeof(DELETED_SUFFIX) - 1;
@@ -165,11 +181,11 @@ static int open_mapped(const char *path, uint32_t pid, char *opened, size_t len)
 	if (n > suffix && !strcmp(clean + n - suffix, DELETED_SUFFIX))
 		clean[n - suffix] = '\0';
 	snprintf(opened, len, "%s", clean);
-	fd = open(clean, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(clean);
 	if (fd >= 0 || !pid)
 		return fd;
 	snprintf(opened, len, "/proc/%u/root%s", pid, clean);
-	return open(opened, O_RDONLY | O_CLOEXEC);
+	return open_regular(opened);
 }
 
 /*
@@ -180,7 +196,8 @@ static int open_mapped(const char *path, uint32_t pid, char *opened, size_t len)
  */
 static int load_bias(int fd, uint64_t start, uint64_t pgoff, uint64_t *bias)
 {
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	/* Read, not mapped: a binary rebuilt while we read it would SIGBUS a mapping. */
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
 	uint64_t page = (uint64_t)getpagesize() - 1;
 	bool exec_found = false;
 	size_t n;

@@ -150,7 +150,8 @@ static int dynevent__tell_reaper(const char *file, const char *group, const char
 	char path[PATH_MAX], cmd[2 * DYNEVENT_NAME_MAX + 8];
 	int err;
 
-	err = tracefs__file(file, path, sizeof(path));
+	/* The kernel's own file, as for the probe itself: never a description root. */
+	err = tracefs__kernel_file(file, path, sizeof(path));
 	if (err)
 		return err;
 	dynevent__undo_cmd(group, event, cmd, sizeof(cmd));

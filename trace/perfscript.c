@@ -230,8 +230,10 @@ struct frame_line {
 /*
  * A frame: "[white space] ADDR [white space] NAME (MODULE)". MODULE runs
  * from the rightmost " (" that has a ')' after it to the line's last ')',
- * so a module path may hold spaces and parentheses ("(/x/a b.so)",
- * "(/x/lib.so (deleted))"), and text after it is ignored.
+ * as the reference collapser reads it: a path may hold spaces
+ * ("(/x/a b.so)"), but "f+0x8 (/x/lib.so (deleted))" gives the module
+ * "deleted)" and the name "f+0x8 (/x/lib.so", tidied to "f+0x8 " (kept so,
+ * for the same output line for line).
  */
 static bool match_frame(const char *s, size_t n, struct frame_line *f)
 {
