@@ -49,6 +49,7 @@ import offcpu_util as ou  # noqa: E402
 from offcpu_util import rel  # noqa: E402
 
 TOLERANCE = 0.10
+RUNQ_TOLERANCE_SANITIZED = 0.20
 LOOPS = {"ping": "ping_loop", "pong": "pong_loop"}
 BIG_BUFFERS = 1024  # pages per CPU for the retry after a loss
 
@@ -220,10 +221,14 @@ def check_vs_perf(r, blocked, runq, threads, ref, what, with_runq):
               "records in the same run (%s, allowed +-%d%%)"
               % (what, t.comm, got_sd, want_sd, rel(got_sd, want_sd), 100 * TOLERANCE), r)
         if with_runq:
-            check(ou.within(got_rq, want_rq, TOLERANCE, abs_us=2000),
+            # Run-queue waits are what the two tracers themselves cause on 2 CPUs: a
+            # sanitized stackprof (scripts/test.sh --sanitize) takes about twice the CPU,
+            # and the two readings drift further apart (+13% seen).
+            tol = RUNQ_TOLERANCE_SANITIZED if sptest.sanitized() else TOLERANCE
+            check(ou.within(got_rq, want_rq, tol, abs_us=2000),
                   "%s: %s waited %d us on a run queue by stackprof, %d us by perf (%s, allowed "
                   "+-%d%%)" % (what, t.comm, got_rq, want_rq, rel(got_rq, want_rq),
-                              100 * TOLERANCE), r)
+                              100 * tol), r)
 
 
 def test_system_wide(d):
