@@ -238,7 +238,7 @@ def test_round_trip_inclusive(d):
 
 # ---------------------------------------------------------------- hand-made profiles
 
-# The pair of the brief: A = {p;x;y 3, p;x;z 1}, B = {p;x;y 1, p;x;z 1}.
+# A hand-made pair: A = {p;x;y 3, p;x;z 1}, B = {p;x;y 1, p;x;z 1}.
 PAIR_A = "p;x;y 3\np;x;z 1\n"
 PAIR_B = "p;x;y 1\np;x;z 1\n"
 # A second pair where the three scores differ, with a recursive frame:
