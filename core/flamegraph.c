@@ -147,20 +147,6 @@ static int classify(struct report *r, struct names *names)
 	return 0;
 }
 
-/*
- * The event as perf script named it, without its modifiers: "cpu-clock:pppH"
- * is cpu-clock; "sched:sched_switch" is a tracepoint and stays whole.
- */
-static void event_name(char *out, size_t len, const char *event)
-{
-	const char *colon = strrchr(event, ':');
-	size_t n = strlen(event);
-
-	if (colon && colon[1] && strspn(colon + 1, "ukhpPGHISDWeb") == strlen(colon + 1))
-		n = (size_t)(colon - event);
-	snprintf(out, len, "%.*s", (int)n, event);
-}
-
 static int load(struct input *in, bool two_counts)
 {
 	struct perfscript_opts o = { .kernel = true, .jit = true, .two_counts = two_counts };
@@ -176,7 +162,7 @@ static int load(struct input *in, bool two_counts)
 	err = textin__read("flamegraph", in->path, TEXTIN_AUTO, &o, true, in->syms, in->t, &in->res);
 	if (err)
 		return err;
-	event_name(in->event, sizeof(in->event), st->event);
+	textin__event_name(in->event, sizeof(in->event), st->event);
 	if (!stack_table__total(in->t, 0) && !stack_table__total(in->t, 1)) {
 		if (st->malformed)
 			pr_warn("flamegraph: %s holds no samples: %llu line%s could not be parsed "

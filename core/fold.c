@@ -124,14 +124,9 @@ static int report(const char *path, const struct textin_result *res, bool strict
 static struct report_value fold_value(const char *event, char *type, size_t len)
 {
 	struct report_value v = { .type = type, .unit = "count" };
-	const char *colon = strrchr(event, ':');
-	size_t n = strlen(event);
 
-	if (colon && colon[1] && strspn(colon + 1, "ukhIGHpPSDWeb") == strlen(colon + 1))
-		n = (size_t)(colon - event);
-	if (n)
-		snprintf(type, len, "%.*s", (int)n, event);
-	else
+	textin__event_name(type, len, event);
+	if (!type[0])
 		snprintf(type, len, "samples");
 	if (!strcmp(type, "cpu-clock") || !strcmp(type, "task-clock")) {
 		v.type = "cpu";

@@ -132,3 +132,14 @@ out:
 	free(buf);
 	return err;
 }
+
+void textin__event_name(char *out, size_t len, const char *event)
+{
+	const char *colon = strrchr(event, ':');
+	size_t n = strlen(event);
+
+	/* Modifiers are letters after the last ':', all of them perf's. */
+	if (colon && colon[1] && strspn(colon + 1, "ukhpPGHISDWeb") == strlen(colon + 1))
+		n = (size_t)(colon - event);
+	snprintf(out, len, "%.*s", (int)n, event);
+}

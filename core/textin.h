@@ -7,6 +7,7 @@
 #define STACKPROF_TEXTIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "trace/perfscript.h"
@@ -31,5 +32,12 @@ struct textin_result {
 int textin__read(const char *what, const char *path, enum textin_kind kind,
 		 const struct perfscript_opts *o, bool progress, struct syms *syms,
 		 struct stack_table *t, struct textin_result *res);
+
+/*
+ * The event as perf script names it, without perf's modifiers:
+ * "cpu-clock:pppH" is cpu-clock; "sched:sched_switch", a tracepoint, stays
+ * whole. Written to @out (@len bytes).
+ */
+void textin__event_name(char *out, size_t len, const char *event);
 
 #endif

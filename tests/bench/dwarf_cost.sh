@@ -39,9 +39,7 @@ done
 
 stackprof="$build/stackprof"
 nofp="$build/tests/workloads/cpushare_nofp"
-for f in "$stackprof" "$nofp"; do
-	[ -x "$f" ] || { echo "dwarf_cost: $f not built (cmake --build $build)" >&2; exit 1; }
-done
+bench_require dwarf_cost "$build" "$stackprof" "$nofp"
 
 tmp=$(mktemp -d /tmp/dwarf-cost.XXXXXX)
 target=
