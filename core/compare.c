@@ -245,12 +245,8 @@ static int load(struct profile *p, int which, struct strmap *stacks, struct strm
 	if (err)
 		goto out;
 	/* An empty profile is an error of its own, which says why (compare__main). */
-	if (p->res.st.malformed && p->res.st.samples)
-		pr_warn("compare: %s: %llu line%s could not be parsed and %s skipped (first: line "
-			"%llu: %s)",
-			p->path, (unsigned long long)p->res.st.malformed,
-			p->res.st.malformed == 1 ? "" : "s", p->res.st.malformed == 1 ? "was" : "were",
-			(unsigned long long)p->res.st.first_malformed, p->res.st.why);
+	if (p->res.st.samples)
+		textin__warn_malformed("compare", p->path, &p->res.st, true, "compare");
 	n = named_stacks__new(t, syms, false);
 	if (!n) {
 		err = -errno;
@@ -445,16 +441,8 @@ int compare__main(int argc, char **argv)
 			goto out;
 	for (int i = 0; i < 2; i++)
 		if (!prof[i].total) {
-			const struct perfscript_stats *st = &prof[i].res.st;
-
-			if (st->malformed)
-				pr_warn("compare: %s holds no samples: %llu line%s could not be parsed "
-					"(first: line %llu: %s); give folded stacks or perf script output",
-					prof[i].path, (unsigned long long)st->malformed,
-					st->malformed == 1 ? "" : "s",
-					(unsigned long long)st->first_malformed, st->why);
-			else
-				pr_warn("compare: %s holds no samples: nothing to compare", prof[i].path);
+			textin__warn_malformed("compare", prof[i].path, &prof[i].res.st, false,
+					       "compare");
 			goto out;
 		}
 	if (diff) {

@@ -163,23 +163,10 @@ static int load(struct input *in, bool two_counts)
 	if (err)
 		return err;
 	textin__event_name(in->event, sizeof(in->event), st->event);
-	if (!stack_table__total(in->t, 0) && !stack_table__total(in->t, 1)) {
-		if (st->malformed)
-			pr_warn("flamegraph: %s holds no samples: %llu line%s could not be parsed "
-				"(first: line %llu: %s); give folded stacks or perf script output",
-				in->path, (unsigned long long)st->malformed,
-				st->malformed == 1 ? "" : "s", (unsigned long long)st->first_malformed,
-				st->why);
-		else
-			pr_warn("flamegraph: %s holds no samples: nothing to draw", in->path);
+	if (!textin__warn_malformed("flamegraph", in->path, st,
+				    stack_table__total(in->t, 0) || stack_table__total(in->t, 1),
+				    "draw"))
 		return -ENODATA;
-	}
-	if (st->malformed)
-		pr_warn("flamegraph: %s: %llu line%s could not be parsed and %s skipped (first: "
-			"line %llu: %s)",
-			in->path, (unsigned long long)st->malformed, st->malformed == 1 ? "" : "s",
-			st->malformed == 1 ? "was" : "were", (unsigned long long)st->first_malformed,
-			st->why);
 	if (st->other_events)
 		pr_warn("flamegraph: %s: drew only event %s, the first one seen (stackprof fold "
 			"--event-filter keeps another)",

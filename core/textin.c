@@ -143,3 +143,24 @@ void textin__event_name(char *out, size_t len, const char *event)
 		n = (size_t)(colon - event);
 	snprintf(out, len, "%.*s", (int)n, event);
 }
+
+bool textin__warn_malformed(const char *who, const char *path,
+			    const struct perfscript_stats *st, bool has_samples, const char *verb)
+{
+	unsigned long long n = st->malformed, first = st->first_malformed;
+
+	if (has_samples) {
+		if (n)
+			pr_warn("%s: %s: %llu line%s could not be parsed and %s skipped (first: "
+				"line %llu: %s)",
+				who, path, n, n == 1 ? "" : "s", n == 1 ? "was" : "were", first,
+				st->why);
+	} else if (n) {
+		pr_warn("%s: %s holds no samples: %llu line%s could not be parsed (first: line %llu: "
+			"%s); give folded stacks or perf script output",
+			who, path, n, n == 1 ? "" : "s", first, st->why);
+	} else {
+		pr_warn("%s: %s holds no samples: nothing to %s", who, path, verb);
+	}
+	return has_samples;
+}

@@ -34,6 +34,16 @@ int textin__read(const char *what, const char *path, enum textin_kind kind,
 		 struct stack_table *t, struct textin_result *res);
 
 /*
+ * What the reading commands say of an input's unparsable lines (@who:
+ * "compare", "flamegraph"), in one warning line: when @st has samples,
+ * that the lines were skipped; when it has none, that @path holds no
+ * samples and why, or, without unparsable lines, that there is nothing
+ * to @verb ("compare", "draw"). Returns whether @st holds samples.
+ */
+bool textin__warn_malformed(const char *who, const char *path,
+			    const struct perfscript_stats *st, bool has_samples, const char *verb);
+
+/*
  * The event as perf script names it, without perf's modifiers:
  * "cpu-clock:pppH" is cpu-clock; "sched:sched_switch", a tracepoint, stays
  * whole. Written to @out (@len bytes).
