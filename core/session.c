@@ -203,6 +203,23 @@ static void evsel__release(struct perf_evsel *evsel)
 	evsel->threads = NULL;
 }
 
+/*
+ * Forgets the evlist and its evsels (closed, released), so they can be
+ * made anew. Evsels exist only in an evlist: open_evsels() adds each as it
+ * makes it.
+ */
+static void drop_evlist(struct session *s)
+{
+	perf_evlist__close(s->evlist);
+	for (int i = 0; i < s->nr_events; i++)
+		if (s->events[i].evsel)
+			evsel__release(s->events[i].evsel);
+	perf_evlist__delete(s->evlist); /* deletes the evsels too */
+	s->evlist = NULL;
+	for (int i = 0; i < s->nr_events; i++)
+		s->events[i].evsel = NULL;
+}
+
 void session__delete(struct session *s)
 {
 	if (!s)
@@ -212,17 +229,7 @@ void session__delete(struct session *s)
 	order_queue__delete(s->queue);
 	if (s->evlist) {
 		perf_evlist__munmap(s->evlist);
-		perf_evlist__close(s->evlist);
-	}
-	for (int i = 0; i < s->nr_events; i++)
-		if (s->events[i].evsel)
-			evsel__release(s->events[i].evsel);
-	if (s->evlist) {
-		perf_evlist__delete(s->evlist); /* deletes the evsels too */
-	} else {
-		for (int i = 0; i < s->nr_events; i++)
-			if (s->events[i].evsel)
-				perf_evsel__delete(s->events[i].evsel);
+		drop_evlist(s);
 	}
 	perf_cpu_map__put(s->cpus);
 	perf_thread_map__put(s->threads);
@@ -613,19 +620,6 @@ static int drop_offline_cpus(struct session *s)
 	perf_cpu_map__put(s->cpus);
 	s->cpus = cpus;
 	return 1;
-}
-
-/* Forgets the evlist and its evsels (closed), so they can be made anew. */
-static void drop_evlist(struct session *s)
-{
-	perf_evlist__close(s->evlist);
-	for (int i = 0; i < s->nr_events; i++)
-		if (s->events[i].evsel)
-			evsel__release(s->events[i].evsel);
-	perf_evlist__delete(s->evlist); /* deletes the evsels too */
-	s->evlist = NULL;
-	for (int i = 0; i < s->nr_events; i++)
-		s->events[i].evsel = NULL;
 }
 
 /*
